@@ -1,0 +1,284 @@
+#include "kernel/runtime/daemon.hpp"
+
+#include <glog/logging.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/message.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include "kernel/http/http_server.hpp"
+#include "kernel/runtime/address.hpp"
+#include "kernel/runtime/config.hpp"
+#include "kernel/runtime/flags.hpp"
+#include "kernel/runtime/module_context.hpp"
+#include "kernel/runtime/module_loader.hpp"
+
+namespace keel::runtime {
+
+namespace fs = std::filesystem;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+struct Daemon::Impl {
+  boost::asio::io_context io{1};
+  std::unique_ptr<http::Server> http;
+};
+
+Daemon::Daemon(std::string name) : name_(std::move(name)), impl_(std::make_unique<Impl>()) {}
+
+Daemon::~Daemon() {
+  // Modules may hold timers on the io_context: they go first.
+  modules_.clear();
+}
+
+boost::asio::io_context& Daemon::io() { return impl_->io; }
+
+http::Server& Daemon::http() {
+  CHECK(impl_->http) << "Daemon::http() before Listen()";
+  return *impl_->http;
+}
+
+Status Daemon::Listen(const std::string& ip, uint16_t port) {
+  http::ServerOptions options;
+  options.address = ip;
+  options.port = port;
+  impl_->http = std::make_unique<http::Server>(impl_->io, options);
+  return Status::Ok();
+}
+
+void Daemon::Run(std::function<void()> on_stop) {
+  boost::asio::signal_set signals(impl_->io, SIGTERM, SIGINT);
+  signals.async_wait([&](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    LOG(INFO) << "keel-" << name_ << ": received " << (signal == SIGTERM ? "SIGTERM" : "SIGINT")
+              << ", stopping";
+    if (on_stop) on_stop();
+    impl_->http->Stop();
+    // Whatever is still queued (timers of modules, lingering streams) must not
+    // hold the exit back: the promise is a clean exit within 2 seconds.
+    impl_->io.stop();
+  });
+  impl_->io.run();
+}
+
+namespace {
+
+const std::vector<std::string> kBooleanFlags = {"check_config", "help", "version"};
+
+std::string StringField(const Message& m, const char* name) {
+  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  return f ? m.GetReflection()->GetString(m, f) : "";
+}
+
+uint32_t UintField(const Message& m, const char* name) {
+  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  return f ? m.GetReflection()->GetUInt32(m, f) : 0;
+}
+
+std::vector<std::string> RepeatedStringField(const Message& m, const char* name) {
+  std::vector<std::string> out;
+  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(name);
+  if (!f) return out;
+  for (int i = 0; i < m.GetReflection()->FieldSize(m, f); ++i) {
+    out.push_back(m.GetReflection()->GetRepeatedString(m, f, i));
+  }
+  return out;
+}
+
+void PrintUsage(const DaemonSpec& spec, const Message& config) {
+  std::cout << "Usage: keel-" << spec.name << " [--config=FILE] [--FIELD=VALUE ...]\n"
+            << spec.summary << "\n\n"
+            << "  --config=FILE      JSON config (built-in defaults otherwise)\n"
+            << "  --conf_dir=DIR     drop-ins, merged in name order (default: conf.d/" << spec.name
+            << "/ beside --config)\n"
+            << "  --check-config     check the config and every module it names; exit 0 or 1\n"
+            << "  --listen=IP:PORT   the HTTP address (same as --ip and --port)\n"
+            << "  --version, --help\n\nConfig fields (each also a flag):\n";
+  const auto* d = config.GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) std::cout << "  --" << d->field(i)->name() << "\n";
+}
+
+// --listen=IP:PORT is a convenience for the two fields.
+Status ExpandListen(const Flag& flag, std::vector<Flag>* out) {
+  auto colon = flag.value.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == flag.value.size()) {
+    return Status::Error("flag --listen=" + flag.value + ": expected IP:PORT");
+  }
+  out->push_back({"ip", flag.value.substr(0, colon), true});
+  out->push_back({"port", flag.value.substr(colon + 1), true});
+  return Status::Ok();
+}
+
+void ValidateCommon(const Message& config, std::vector<std::string>* errors) {
+  const std::string ip = StringField(config, "ip");
+  if (!IsIpAddress(ip)) {
+    errors->push_back("field 'ip': '" + ip + "' is not an IPv4 or IPv6 address");
+  }
+  if (UintField(config, "port") > 65535) {
+    errors->push_back("field 'port': " + std::to_string(UintField(config, "port")) +
+                      " is not a port (0-65535)");
+  }
+}
+
+// /health answers 200 with an empty body, as Mesos's does, for load balancers
+// and systemd checks; /version says what runs, modules included.
+void AddCommonRoutes(Daemon& daemon) {
+  auto health = [](const http::Request&, http::Responder responder) {
+    responder.Respond(http::Response::Text(200, ""));
+  };
+  daemon.http().Route("GET", "/health", health);
+  daemon.http().Route("GET", "/" + daemon.name() + "/health", health);
+
+  auto version = [&daemon](const http::Request&, http::Responder responder) {
+    google::protobuf::Struct body;
+    auto& fields = *body.mutable_fields();
+    fields["version"].set_string_value(KEEL_VERSION);
+    fields["daemon"].set_string_value("keel-" + daemon.name());
+    fields["module_abi_version"].set_number_value(kModuleAbiVersion);
+    auto* modules = fields["modules"].mutable_list_value();
+    for (const auto& m : daemon.modules()) {
+      auto& entry = *modules->add_values()->mutable_struct_value()->mutable_fields();
+      entry["kind"].set_string_value(ModuleKindName(m.request.kind));
+      entry["name"].set_string_value(m.request.name);
+      entry["version"].set_string_value(m.version);
+      entry["library"].set_string_value(m.library);
+    }
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(body, &json);
+    responder.Respond(http::Response::Json(200, json));
+  };
+  daemon.http().Route("GET", "/version", version);
+  daemon.http().Route("GET", "/" + daemon.name() + "/version", version);
+}
+
+}  // namespace
+
+int DaemonMain(const DaemonSpec& spec, int argc, char** argv) {
+  const std::string program = "keel-" + spec.name;
+  auto fail = [&](const std::vector<std::string>& errors) {
+    for (const auto& e : errors) std::cerr << program << ": " << e << "\n";
+    return 1;
+  };
+
+  auto line = ParseCommandLine(argc, argv, kBooleanFlags);
+  if (!line.ok()) return fail({line.status().message()});
+  if (!line->words.empty()) return fail({"unexpected argument '" + line->words[0] + "'"});
+
+  std::unique_ptr<Message> config = spec.new_config();
+  ConfigSources sources;
+  sources.daemon = spec.name;
+  sources.defaults_json = spec.defaults_json;
+  bool check_only = false;
+  std::vector<std::string> errors;
+  for (const auto& flag : line->flags) {
+    if (flag.name == "help") {
+      PrintUsage(spec, *config);
+      return 0;
+    } else if (flag.name == "version") {
+      std::cout << program << " " << KEEL_VERSION << " (module ABI " << kModuleAbiVersion << ")\n";
+      return 0;
+    } else if (flag.name == "check_config") {
+      check_only = flag.value == "true";
+    } else if (flag.name == "config") {
+      sources.config_path = flag.value;
+    } else if (flag.name == "conf_dir") {
+      sources.conf_dir = flag.value;
+    } else if (flag.name == "listen") {
+      if (auto s = ExpandListen(flag, &sources.flags); !s.ok()) errors.push_back(s.message());
+    } else {
+      sources.flags.push_back(flag);
+    }
+  }
+
+  (void)LoadConfig(sources, config.get(), &errors);
+  if (errors.empty()) {
+    ValidateCommon(*config, &errors);
+    spec.validate(*config, &errors);
+  }
+
+  const std::string log_dir = StringField(*config, "log_dir");
+  if (!check_only) {
+    FLAGS_logtostderr = log_dir.empty();
+    if (!log_dir.empty()) FLAGS_log_dir = log_dir;
+    google::InitGoogleLogging(argv[0]);
+  }
+
+  std::vector<std::string> module_path = RepeatedStringField(*config, "module_path");
+  if (module_path.empty()) module_path = DefaultModulePath();
+
+  Daemon daemon(spec.name);
+  ModuleHost host;
+  host.io = check_only ? nullptr : &daemon.io();
+  host.metrics = &daemon.metrics();
+  host.work_dir = check_only ? "" : StringField(*config, "work_dir");
+  ModuleLoader loader(ModuleRegistry(module_path),
+                      [&host](const Manifest& m, const Parameters& p) {
+                        return MakeModuleContext(host, m, p);
+                      });
+
+  std::vector<LoadedModule> loaded;
+  if (errors.empty()) {
+    for (const auto& request : spec.modules(*config)) {
+      auto prepared = loader.Prepare(request.name, request.kind, *request.parameters,
+                                     request.where);
+      if (!prepared.ok()) {
+        errors.push_back(prepared.status().message());
+        continue;
+      }
+      auto instance = loader.Create(*prepared);
+      if (!instance.ok()) {
+        errors.push_back(request.where + ": " + instance.status().message());
+        continue;
+      }
+      loaded.push_back({request, prepared->manifest.version, prepared->manifest.library_path,
+                        std::move(instance).value()});
+    }
+  }
+
+  if (check_only) {
+    if (!errors.empty()) return fail(errors);
+    std::cout << program << ": config OK";
+    if (!sources.config_path.empty()) std::cout << " (" << sources.config_path << ")";
+    std::cout << "; modules:";
+    for (const auto& m : loaded) std::cout << " " << m.request.name << "@" << m.version;
+    std::cout << "\n";
+    return 0;
+  }
+  if (!errors.empty()) {
+    for (const auto& e : errors) LOG(ERROR) << e;
+    return fail(errors);
+  }
+
+  const std::string work_dir = StringField(*config, "work_dir");
+  if (!work_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(work_dir, ec);
+    if (ec) return fail({"work_dir " + work_dir + ": " + ec.message()});
+  }
+  for (const auto& m : loaded) {
+    LOG(INFO) << "loaded " << ModuleKindName(m.request.kind) << " module '" << m.request.name
+              << "' " << m.version << " from " << m.library;
+  }
+  daemon.set_modules(std::move(loaded));
+
+  const std::string ip = StringField(*config, "ip");
+  const uint32_t port = UintField(*config, "port");
+  if (auto s = daemon.Listen(ip, static_cast<uint16_t>(port)); !s.ok()) return fail({s.message()});
+  AddCommonRoutes(daemon);
+  if (auto s = spec.start(daemon, *config); !s.ok()) return fail({s.message()});
+  if (std::string error = daemon.http().Start(); !error.empty()) return fail({error});
+
+  LOG(INFO) << program << " " << KEEL_VERSION << " listening on " << ip << ":"
+            << daemon.http().port();
+  daemon.Run(spec.stop);
+  LOG(INFO) << program << " stopped";
+  return 0;
+}
+
+}  // namespace keel::runtime

@@ -1,0 +1,27 @@
+#include "kernel/runtime/metrics.hpp"
+
+namespace keel::runtime {
+
+void Metrics::Increment(std::string_view key, uint64_t by) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = values_.find(key);
+  if (it == values_.end()) it = values_.emplace(std::string(key), 0.0).first;
+  it->second += static_cast<double>(by);
+}
+
+void Metrics::Set(std::string_view key, double value) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = values_.find(key);
+  if (it == values_.end()) {
+    values_.emplace(std::string(key), value);
+  } else {
+    it->second = value;
+  }
+}
+
+std::map<std::string, double> Metrics::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {values_.begin(), values_.end()};
+}
+
+}  // namespace keel::runtime

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Configures (once) and builds a preset: default (RelWithDebInfo) or asan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset=${1:-default}
+bash scripts/setup.sh
+dir=build
+[ "$preset" = default ] || dir=build-$preset
+if [ ! -f "$dir/build.ninja" ]; then
+  cmake --preset "$preset"
+fi
+cmake --build --preset "$preset"

@@ -1,0 +1,60 @@
+// Containerizer: turns a task into a running, watched, killable container.
+//
+// The agent hands it each task's command (or image) with the resources the
+// task was given; the containerizer starts the process in isolation (through
+// the isolators the agent loaded for it), reports when it ends and kills
+// every process of the container on Destroy().
+//
+// Threading: on the agent's core strand. Launch() and Destroy() start work and
+// return at once; the end of a container is reported through the callback
+// given to Launch(), on the core strand.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keel/isolator.hpp"
+#include "keel/module.hpp"
+#include "keel/status.hpp"
+
+namespace keel {
+
+struct CommandSpec {
+  bool shell = true;                   // run `value` with /bin/sh -c
+  std::string value;                   // the shell command, or the executable
+  std::vector<std::string> arguments;  // argv when !shell
+  std::map<std::string, std::string> environment;
+  std::string user;
+};
+
+struct ContainerLaunch {
+  ContainerId id;
+  ContainerConfig config;
+  CommandSpec command;
+  std::optional<std::string> image;  // for image-based containerizers
+};
+
+struct ContainerTermination {
+  std::optional<int> exit_status;  // as from waitpid()
+  std::optional<ContainerLimitation> limitation;
+  std::string message;
+};
+
+class Containerizer : public Module {
+ public:
+  using TerminationCallback = std::function<void(const ContainerTermination&)>;
+
+  // Called once before any launch with the isolators the agent loaded, in
+  // configured order. The containerizer does not own them.
+  virtual Status Start(const std::vector<Isolator*>& isolators) = 0;
+  virtual Status Launch(const ContainerLaunch& launch, TerminationCallback on_exit) = 0;
+  // Kills every process of the container; `on_exit` of Launch() follows.
+  virtual Status Destroy(const ContainerId& id) = 0;
+  virtual Result<ResourceStatistics> Usage(const ContainerId& id) = 0;
+  virtual std::vector<ContainerId> Containers() const = 0;
+};
+
+}  // namespace keel

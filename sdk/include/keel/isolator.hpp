@@ -1,0 +1,86 @@
+// Isolator: enforces and measures one resource of a container.
+//
+// The native containerizer calls every configured isolator for each container:
+//   Prepare()  before the task's process exists; may ask for namespaces,
+//              mounts and environment for the child (LaunchInfo);
+//   Isolate()  once the child exists (its pid) but before it runs the task;
+//   Usage()    whenever the agent samples statistics;
+//   Cleanup()  after every process of the container is gone.
+// Prepare runs in the configured order, Cleanup in reverse.
+//
+// Threading: on the agent's core strand, one call at a time. Calls are quick
+// file-system operations (cgroup writes); anything that waits (an OOM event)
+// is reported later through the callback given to Watch().
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keel/module.hpp"
+#include "keel/resources.hpp"
+#include "keel/status.hpp"
+
+namespace keel {
+
+using ContainerId = std::string;
+
+struct ContainerConfig {
+  std::string sandbox_dir;  // the task's sandbox on the host
+  std::string user;         // empty: the agent's user
+  Resources resources;      // what the container was given
+};
+
+// What an isolator asks of the child process. Merged across isolators.
+struct LaunchInfo {
+  int clone_namespaces = 0;  // CLONE_NEWPID, CLONE_NEWNS, ... (or'ed)
+  std::map<std::string, std::string> environment;
+  struct Mount {
+    std::string source;
+    std::string target;
+    std::string type;
+    unsigned long flags = 0;
+    std::string options;
+  };
+  std::vector<Mount> mounts;  // made inside the child's mount namespace
+};
+
+// Why a container must end (reported by Watch()).
+struct ContainerLimitation {
+  std::string reason;   // "REASON_CONTAINER_LIMITATION_MEMORY", ...
+  std::string message;  // for the operator and the framework
+};
+
+// Mesos's ResourceStatistics, the fields Keel fills.
+struct ResourceStatistics {
+  double timestamp = 0;  // seconds since the epoch
+  double cpus_user_time_secs = 0;
+  double cpus_system_time_secs = 0;
+  std::optional<double> cpus_limit;
+  uint64_t mem_rss_bytes = 0;
+  std::optional<uint64_t> mem_limit_bytes;
+  std::optional<uint64_t> processes;
+  std::optional<uint64_t> threads;
+};
+
+class Isolator : public Module {
+ public:
+  virtual Result<LaunchInfo> Prepare(const ContainerId& id, const ContainerConfig& config) = 0;
+  // REQUIRES: Prepare(id) succeeded. `pid` is the container's first process.
+  virtual Status Isolate(const ContainerId& id, int pid) = 0;
+  // Registers the callback the isolator calls (on the core strand) when the
+  // container hits a limit. Isolators that impose no limit never call it.
+  virtual void Watch(const ContainerId& id,
+                     std::function<void(const ContainerLimitation&)> on_limit) {}
+  // New resources for a running container.
+  virtual Status Update(const ContainerId& id, const Resources& resources) = 0;
+  // Adds this isolator's measurements to `stats` (several isolators fill one).
+  virtual Status Usage(const ContainerId& id, ResourceStatistics* stats) = 0;
+  // REQUIRES: no process of the container is left.
+  virtual Status Cleanup(const ContainerId& id) = 0;
+};
+
+}  // namespace keel

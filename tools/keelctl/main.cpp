@@ -1,0 +1,70 @@
+// keelctl: the operator's command-line tool.
+#include <iostream>
+
+#include "kernel/runtime/flags.hpp"
+#include "kernel/runtime/module_registry.hpp"
+#include "tools/keelctl/config_command.hpp"
+#include "tools/keelctl/modules_command.hpp"
+
+namespace {
+
+constexpr const char* kUsage =
+    "Usage:\n"
+    "  keelctl modules list [--module_path=DIR[:DIR...]]\n"
+    "  keelctl modules inspect NAME [--module_path=DIR[:DIR...]]\n"
+    "  keelctl config check FILE [--daemon=master|agent] [--module_path=DIR[:DIR...]]\n";
+
+std::vector<std::string> SplitPath(const std::string& text) {
+  std::vector<std::string> dirs;
+  std::string current;
+  for (char c : text + ":") {
+    if (c == ':' || c == ',') {
+      if (!current.empty()) dirs.push_back(current);
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  return dirs;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto line = keel::runtime::ParseCommandLine(argc, argv, {"help"});
+  if (!line.ok()) {
+    std::cerr << "keelctl: " << line.status().message() << "\n" << kUsage;
+    return 2;
+  }
+  std::vector<std::string> module_path;
+  bool module_path_given = false;
+  std::string daemon;
+  for (const auto& flag : line->flags) {
+    if (flag.name == "help") {
+      std::cout << kUsage;
+      return 0;
+    } else if (flag.name == "module_path") {
+      module_path = SplitPath(flag.value);
+      module_path_given = true;
+    } else if (flag.name == "daemon") {
+      daemon = flag.value;
+    } else {
+      std::cerr << "keelctl: unknown flag --" << flag.name << "\n" << kUsage;
+      return 2;
+    }
+  }
+  const auto& w = line->words;
+  if (w.size() == 2 && w[0] == "modules" && w[1] == "list") {
+    return keel::keelctl::ModulesList(module_path_given ? module_path
+                                                        : keel::runtime::DefaultModulePath());
+  }
+  if (w.size() == 3 && w[0] == "modules" && w[1] == "inspect") {
+    return keel::keelctl::ModulesInspect(
+        module_path_given ? module_path : keel::runtime::DefaultModulePath(), w[2]);
+  }
+  if (w.size() == 3 && w[0] == "config" && w[1] == "check") {
+    return keel::keelctl::ConfigCheck(w[2], daemon, module_path);
+  }
+  std::cerr << kUsage;
+  return 2;
+}
