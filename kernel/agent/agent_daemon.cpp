@@ -1,8 +1,8 @@
 #include "kernel/agent/agent_daemon.hpp"
 
-#include "kernel/runtime/address.hpp"
 #include "keel/config/config.pb.h"
 #include "keel/resources.hpp"
+#include "kernel/runtime/address.hpp"
 
 namespace keel::agent {
 
@@ -26,13 +26,12 @@ std::vector<runtime::ModuleRequest> AgentModules(const google::protobuf::Message
                         &c.containerizer().parameters()});
   }
   if (!c.transport().name().empty()) {
-    requests.push_back({"transport", ModuleKind::kTransport, c.transport().name(),
-                        &c.transport().parameters()});
+    requests.push_back(
+        {"transport", ModuleKind::kTransport, c.transport().name(), &c.transport().parameters()});
   }
   for (int i = 0; i < c.authenticators_size(); ++i) {
-    requests.push_back({"authenticators[" + std::to_string(i) + "]",
-                        ModuleKind::kAuthenticator, c.authenticators(i).name(),
-                        &c.authenticators(i).parameters()});
+    requests.push_back({"authenticators[" + std::to_string(i) + "]", ModuleKind::kAuthenticator,
+                        c.authenticators(i).name(), &c.authenticators(i).parameters()});
   }
   return requests;
 }

@@ -18,16 +18,15 @@ const config::MasterConfig& AsMaster(const google::protobuf::Message& m) {
 std::vector<runtime::ModuleRequest> MasterModules(const google::protobuf::Message& m) {
   const auto& c = AsMaster(m);
   std::vector<runtime::ModuleRequest> requests;
-  requests.push_back({"allocator", ModuleKind::kAllocator, c.allocator().name(),
-                      &c.allocator().parameters()});
+  requests.push_back(
+      {"allocator", ModuleKind::kAllocator, c.allocator().name(), &c.allocator().parameters()});
   if (!c.transport().name().empty()) {
-    requests.push_back({"transport", ModuleKind::kTransport, c.transport().name(),
-                        &c.transport().parameters()});
+    requests.push_back(
+        {"transport", ModuleKind::kTransport, c.transport().name(), &c.transport().parameters()});
   }
   for (int i = 0; i < c.authenticators_size(); ++i) {
-    requests.push_back({"authenticators[" + std::to_string(i) + "]",
-                        ModuleKind::kAuthenticator, c.authenticators(i).name(),
-                        &c.authenticators(i).parameters()});
+    requests.push_back({"authenticators[" + std::to_string(i) + "]", ModuleKind::kAuthenticator,
+                        c.authenticators(i).name(), &c.authenticators(i).parameters()});
   }
   return requests;
 }

@@ -23,7 +23,8 @@ Result<HostPort> ParseHostPort(const std::string& text) {
   }
   if (hp.host.empty()) return bad("no host");
   std::string port = text.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) {
+  if (port.empty() || port.size() > 5 ||
+      port.find_first_not_of("0123456789") != std::string::npos) {
     return bad("port must be a number");
   }
   unsigned long n = std::stoul(port);

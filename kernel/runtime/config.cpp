@@ -69,8 +69,8 @@ Status ApplyFlag(const Flag& flag, Message* config) {
       r->ClearField(config, field);
       for (const auto& name : Split(flag.value, ",")) {
         Message* module = r->AddMessage(config, field);
-        module->GetReflection()->SetString(
-            module, module->GetDescriptor()->FindFieldByName("name"), name);
+        module->GetReflection()->SetString(module, module->GetDescriptor()->FindFieldByName("name"),
+                                           name);
       }
     } else {
       r->ClearField(config, field);

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "kernel/runtime/flags.hpp"
 #include "keel/status.hpp"
+#include "kernel/runtime/flags.hpp"
 
 namespace google::protobuf {
 class Message;
@@ -24,11 +24,11 @@ class Message;
 namespace keel::runtime {
 
 struct ConfigSources {
-  std::string daemon;          // "master" or "agent"
-  std::string defaults_json;   // the built-in defaults
-  std::string config_path;     // --config; empty: defaults only
-  std::string conf_dir;        // --conf_dir; empty: derived from config_path
-  std::vector<Flag> flags;     // config flags only (not --config, --help ...)
+  std::string daemon;         // "master" or "agent"
+  std::string defaults_json;  // the built-in defaults
+  std::string config_path;    // --config; empty: defaults only
+  std::string conf_dir;       // --conf_dir; empty: derived from config_path
+  std::vector<Flag> flags;    // config flags only (not --config, --help ...)
 };
 
 // Fills `config` (a MasterConfig or AgentConfig). Each error line names the

@@ -217,16 +217,15 @@ int DaemonMain(const DaemonSpec& spec, int argc, char** argv) {
   host.io = check_only ? nullptr : &daemon.io();
   host.metrics = &daemon.metrics();
   host.work_dir = check_only ? "" : StringField(*config, "work_dir");
-  ModuleLoader loader(ModuleRegistry(module_path),
-                      [&host](const Manifest& m, const Parameters& p) {
-                        return MakeModuleContext(host, m, p);
-                      });
+  ModuleLoader loader(ModuleRegistry(module_path), [&host](const Manifest& m, const Parameters& p) {
+    return MakeModuleContext(host, m, p);
+  });
 
   std::vector<LoadedModule> loaded;
   if (errors.empty()) {
     for (const auto& request : spec.modules(*config)) {
-      auto prepared = loader.Prepare(request.name, request.kind, *request.parameters,
-                                     request.where);
+      auto prepared =
+          loader.Prepare(request.name, request.kind, *request.parameters, request.where);
       if (!prepared.ok()) {
         errors.push_back(prepared.status().message());
         continue;
@@ -251,7 +250,11 @@ int DaemonMain(const DaemonSpec& spec, int argc, char** argv) {
     return 0;
   }
   if (!errors.empty()) {
-    for (const auto& e : errors) LOG(ERROR) << e;
+    // With a log directory the reasons belong in the log too; otherwise the
+    // log is standard error, where fail() prints them.
+    if (!log_dir.empty()) {
+      for (const auto& e : errors) LOG(ERROR) << e;
+    }
     return fail(errors);
   }
 

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
-#include "kernel/runtime/metrics.hpp"
 #include "keel/module.hpp"
 #include "keel/status.hpp"
+#include "kernel/runtime/metrics.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -36,11 +36,11 @@ Result<CommandLine> ParseCommandLine(int argc, const char* const argv[],
       flag.has_value = true;
     } else {
       flag.name = Normalise(body);
-      bool is_bool = std::find(boolean_flags.begin(), boolean_flags.end(), flag.name) !=
-                     boolean_flags.end();
+      bool is_bool =
+          std::find(boolean_flags.begin(), boolean_flags.end(), flag.name) != boolean_flags.end();
       bool negated = flag.name.rfind("no_", 0) == 0 &&
-                     std::find(boolean_flags.begin(), boolean_flags.end(),
-                               flag.name.substr(3)) != boolean_flags.end();
+                     std::find(boolean_flags.begin(), boolean_flags.end(), flag.name.substr(3)) !=
+                         boolean_flags.end();
       if (negated) {
         flag.name = flag.name.substr(3);
         flag.value = "false";

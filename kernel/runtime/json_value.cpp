@@ -11,13 +11,20 @@ namespace keel::runtime {
 namespace {
 const char* JsonKind(const google::protobuf::Value& value) {
   switch (value.kind_case()) {
-    case google::protobuf::Value::kNullValue: return "null";
-    case google::protobuf::Value::kNumberValue: return "a number";
-    case google::protobuf::Value::kStringValue: return "a string";
-    case google::protobuf::Value::kBoolValue: return "a bool";
-    case google::protobuf::Value::kStructValue: return "an object";
-    case google::protobuf::Value::kListValue: return "a list";
-    default: return "nothing";
+    case google::protobuf::Value::kNullValue:
+      return "null";
+    case google::protobuf::Value::kNumberValue:
+      return "a number";
+    case google::protobuf::Value::kStringValue:
+      return "a string";
+    case google::protobuf::Value::kBoolValue:
+      return "a bool";
+    case google::protobuf::Value::kStructValue:
+      return "an object";
+    case google::protobuf::Value::kListValue:
+      return "a list";
+    default:
+      return "nothing";
   }
 }
 

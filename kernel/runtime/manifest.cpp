@@ -2,9 +2,9 @@
 
 #include <filesystem>
 
+#include "keel/config/config.pb.h"
 #include "kernel/runtime/json_file.hpp"
 #include "kernel/runtime/json_value.hpp"
-#include "keel/config/config.pb.h"
 
 namespace keel::runtime {
 
@@ -46,10 +46,11 @@ Result<Manifest> ReadManifest(const std::string& path) {
   m.library = proto.library();
   if (m.library.empty()) return field_error("library", "missing");
   if (m.library.find('/') != std::string::npos) {
-    return field_error("library", "'" + m.library +
-                                      "' must be a file name in the manifest's directory");
+    return field_error("library",
+                       "'" + m.library + "' must be a file name in the manifest's directory");
   }
-  m.library_path = (fs::path(path).parent_path() / m.library).string();
+  m.library_path =
+      fs::absolute(fs::path(path).parent_path() / m.library).lexically_normal().string();
   m.version = proto.version();
   if (m.version.empty()) return field_error("version", "missing");
   m.abi_version = proto.abi_version();

@@ -26,7 +26,7 @@ struct ParameterSpec {
 };
 
 struct Manifest {
-  std::string path;          // the manifest file
+  std::string path;  // the manifest file
   std::string name;
   ModuleKind kind = ModuleKind::kAllocator;
   std::string library;       // as written

@@ -43,9 +43,15 @@ class KernelModuleContext : public ModuleContext {
 
   void Log(LogLevel level, std::string_view message) const override {
     switch (level) {
-      case LogLevel::kInfo: LOG(INFO) << "[" << name_ << "] " << message; break;
-      case LogLevel::kWarning: LOG(WARNING) << "[" << name_ << "] " << message; break;
-      case LogLevel::kError: LOG(ERROR) << "[" << name_ << "] " << message; break;
+      case LogLevel::kInfo:
+        LOG(INFO) << "[" << name_ << "] " << message;
+        break;
+      case LogLevel::kWarning:
+        LOG(WARNING) << "[" << name_ << "] " << message;
+        break;
+      case LogLevel::kError:
+        LOG(ERROR) << "[" << name_ << "] " << message;
+        break;
     }
   }
 

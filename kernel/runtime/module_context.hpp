@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
+#include "keel/module.hpp"
 #include "kernel/runtime/manifest.hpp"
 #include "kernel/runtime/metrics.hpp"
-#include "keel/module.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -41,9 +41,7 @@ Status CheckNotWritableByOthers(const std::string& path, const char* what) {
 struct InstanceDeleter {
   std::shared_ptr<boost::dll::shared_library> library;
   std::shared_ptr<ModuleContext> context;
-  void operator()(Module* module) const {
-    delete module;
-  }
+  void operator()(Module* module) const { delete module; }
 };
 
 }  // namespace
@@ -62,8 +60,8 @@ Result<std::shared_ptr<boost::dll::shared_library>> ModuleLoader::OpenLibrary(
 
   auto library = std::make_shared<boost::dll::shared_library>();
   boost::dll::fs::error_code load_error;
-  library->load(canonical,
-                boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, load_error);
+  library->load(canonical, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local,
+                load_error);
   if (load_error) {
     // Boost's error_code loses dlopen's reason (an unresolved symbol, a
     // missing dependency); ask the dynamic loader again for it.
@@ -87,8 +85,8 @@ Result<PreparedModule> ModuleLoader::Prepare(const std::string& name, ModuleKind
   if (!manifest.ok()) return Status::Error(where + ": " + manifest.status().message());
   const Manifest& m = *manifest;
   if (m.kind != kind) {
-    return Status::Error(where + ": module '" + name + "' is " + ModuleKindName(m.kind) +
-                         " (" + m.path + "), not " + ModuleKindName(kind));
+    return Status::Error(where + ": module '" + name + "' is " + ModuleKindName(m.kind) + " (" +
+                         m.path + "), not " + ModuleKindName(kind));
   }
 
   // 2. Library present.
@@ -109,12 +107,10 @@ Result<PreparedModule> ModuleLoader::Prepare(const std::string& name, ModuleKind
   auto library = OpenLibrary(m);
   if (!library.ok()) return library.status();
   if (!(*library)->has(kLibraryDescriptorSymbol)) {
-    return Status::Error(m.library_path + ": no descriptor symbol '" +
-                         kLibraryDescriptorSymbol +
+    return Status::Error(m.library_path + ": no descriptor symbol '" + kLibraryDescriptorSymbol +
                          "' (not a Keel module? it must use KEEL_MODULE_LIBRARY)");
   }
-  const auto& lib =
-      (*library)->get_alias<const LibraryDescriptor>(kLibraryDescriptorSymbol);
+  const auto& lib = (*library)->get_alias<const LibraryDescriptor>(kLibraryDescriptorSymbol);
 
   // 5. ABI version, then what else must match for shared C++ types to agree.
   if (lib.abi_version != kModuleAbiVersion) {
@@ -132,8 +128,7 @@ Result<PreparedModule> ModuleLoader::Prepare(const std::string& name, ModuleKind
                          std::to_string(lib.descriptor_size) + ", this daemon needs " +
                          std::to_string(sizeof(ModuleDescriptor)));
   }
-  if (lib.build_signature == nullptr ||
-      std::strcmp(lib.build_signature, BuildSignature()) != 0) {
+  if (lib.build_signature == nullptr || std::strcmp(lib.build_signature, BuildSignature()) != 0) {
     return Status::Error(m.library_path + ": field 'build_signature': library has '" +
                          (lib.build_signature ? lib.build_signature : "") +
                          "', this daemon needs '" + BuildSignature() + "'");
@@ -148,9 +143,8 @@ Result<PreparedModule> ModuleLoader::Prepare(const std::string& name, ModuleKind
     if (d.name != nullptr && name == d.name) descriptor = &d;
   }
   if (descriptor == nullptr) {
-    return Status::Error(m.path + ": field 'name': '" + name + "' is not in " +
-                         m.library_path + " (it provides " +
-                         (provided.empty() ? "no modules" : provided) + ")");
+    return Status::Error(m.path + ": field 'name': '" + name + "' is not in " + m.library_path +
+                         " (it provides " + (provided.empty() ? "no modules" : provided) + ")");
   }
   if (descriptor->kind != m.kind) {
     return Status::Error(m.path + ": field 'kind': manifest says " + ModuleKindName(m.kind) +
@@ -173,8 +167,7 @@ Result<PreparedModule> ModuleLoader::Prepare(const std::string& name, ModuleKind
 }
 
 Result<std::shared_ptr<Module>> ModuleLoader::Create(const PreparedModule& prepared) {
-  std::shared_ptr<ModuleContext> context =
-      context_factory_(prepared.manifest, prepared.parameters);
+  std::shared_ptr<ModuleContext> context = context_factory_(prepared.manifest, prepared.parameters);
   Module* raw = nullptr;
   try {
     raw = prepared.descriptor->create(*context);

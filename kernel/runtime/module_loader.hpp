@@ -17,9 +17,9 @@
 #include <string>
 #include <vector>
 
+#include "keel/module.hpp"
 #include "kernel/runtime/manifest.hpp"
 #include "kernel/runtime/module_registry.hpp"
-#include "keel/module.hpp"
 
 namespace boost::dll {
 class shared_library;

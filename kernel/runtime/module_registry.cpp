@@ -34,8 +34,8 @@ Result<Manifest> ModuleRegistry::Find(const std::string& name) const {
     auto manifest = ReadManifest(candidate.string());
     if (!manifest.ok()) return manifest.status();
     if (manifest->name != name) {
-      return Status::Error(candidate.string() + ": field 'name': manifest says '" +
-                           manifest->name + "', but its file name is for module '" + name + "'");
+      return Status::Error(candidate.string() + ": field 'name': manifest says '" + manifest->name +
+                           "', but its file name is for module '" + name + "'");
     }
     return manifest;
   }
@@ -62,7 +62,8 @@ ModuleRegistry::Listing ModuleRegistry::List() const {
         listing.errors.push_back(manifest.status().message());
         continue;
       }
-      if (seen.insert(manifest->name).second) listing.manifests.push_back(std::move(manifest).value());
+      if (seen.insert(manifest->name).second)
+        listing.manifests.push_back(std::move(manifest).value());
     }
   }
   std::sort(listing.manifests.begin(), listing.manifests.end(),

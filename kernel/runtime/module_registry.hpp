@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "kernel/runtime/manifest.hpp"
 #include "keel/status.hpp"
+#include "kernel/runtime/manifest.hpp"
 
 namespace keel::runtime {
 

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "kernel/runtime/manifest.hpp"
 #include "keel/parameters.hpp"
+#include "kernel/runtime/manifest.hpp"
 
 namespace google::protobuf {
 class Struct;

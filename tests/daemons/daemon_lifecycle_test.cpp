@@ -61,8 +61,9 @@ TEST(DaemonLifecycleTest, AgentWithSeedFlagsServesHealthAndStopsOnSigint) {
 
 TEST(DaemonLifecycleTest, CheckConfigAcceptsTheShippedConfigs) {
   for (const std::string daemon : {"master", "agent"}) {
-    auto r = RunCommand({Bin("keel-" + daemon), "--config=" + SourceDir() + "/config/" + daemon + ".json",
-                  "--check-config"});
+    auto r =
+        RunCommand({Bin("keel-" + daemon),
+                    "--config=" + SourceDir() + "/config/" + daemon + ".json", "--check-config"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_THAT(r.out, HasSubstr("config OK"));
   }
@@ -78,7 +79,8 @@ TEST(DaemonLifecycleTest, BadConfigFailsCheckAndStartWithTheReason) {
   EXPECT_THAT(check.err, HasSubstr(config));
   EXPECT_THAT(check.err, HasSubstr("alocator"));
 
-  auto start = RunCommand({Bin("keel-master"), "--config=" + config, "--work_dir=" + dir.path()}, 10s);
+  auto start =
+      RunCommand({Bin("keel-master"), "--config=" + config, "--work_dir=" + dir.path()}, 10s);
   EXPECT_EQ(start.exit_code, 1);
   EXPECT_THAT(start.err, HasSubstr("alocator"));
 }
@@ -98,8 +100,8 @@ TEST(DaemonLifecycleTest, CheckConfigPrintsEveryProblem) {
 TEST(DaemonLifecycleTest, BadModuleRefusesStart) {
   TempDir dir;
   auto r = RunCommand({Bin("keel-master"), "--ip=127.0.0.1", "--port=" + std::to_string(FreePort()),
-                "--module_path=" KEEL_TEST_MODULE_DIR, "--allocator=test_throwing"},
-               10s);
+                       "--module_path=" KEEL_TEST_MODULE_DIR, "--allocator=test_throwing"},
+                      10s);
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("factory failed: cannot start: the test says so"));
 }
@@ -126,8 +128,8 @@ TEST(DaemonLifecycleTest, PortInUseIsReportedWithTheAddress) {
                     "--work_dir=" + work.path()});
   ASSERT_TRUE(WaitForHttp("127.0.0.1", port, "/health", 200, 10000));
   auto second = RunCommand({Bin("keel-master"), "--ip=127.0.0.1", "--port=" + std::to_string(port),
-                     "--work_dir=" + work.path()},
-                    10s);
+                            "--work_dir=" + work.path()},
+                           10s);
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_THAT(second.err, HasSubstr("127.0.0.1:" + std::to_string(port)));
 }
@@ -139,15 +141,16 @@ TEST(KeelctlTest, ModulesListAndInspect) {
   EXPECT_THAT(list.out, HasSubstr("drf"));
   EXPECT_THAT(list.out, HasSubstr("posix/usage"));
 
-  auto inspect = RunCommand({Bin("keelctl"), "modules", "inspect", "test_good",
-                      "--module_path=" KEEL_TEST_MODULE_DIR});
+  auto inspect = RunCommand(
+      {Bin("keelctl"), "modules", "inspect", "test_good", "--module_path=" KEEL_TEST_MODULE_DIR});
   EXPECT_EQ(inspect.exit_code, 0) << inspect.err;
   EXPECT_THAT(inspect.out, HasSubstr("interval"));
   EXPECT_THAT(inspect.out, HasSubstr("duration"));
   EXPECT_THAT(inspect.out, HasSubstr("\"1s\""));
   EXPECT_THAT(inspect.out, HasSubstr("(required)"));
 
-  auto broken = RunCommand({Bin("keelctl"), "modules", "list", "--module_path=" KEEL_TEST_MODULE_DIR});
+  auto broken =
+      RunCommand({Bin("keelctl"), "modules", "list", "--module_path=" KEEL_TEST_MODULE_DIR});
   EXPECT_EQ(broken.exit_code, 1);
   EXPECT_THAT(broken.err, HasSubstr("test_malformed.json"));
   EXPECT_THAT(broken.out, HasSubstr("test_good"));
@@ -157,7 +160,8 @@ TEST(KeelctlTest, ConfigCheck) {
   auto good = RunCommand({Bin("keelctl"), "config", "check", SourceDir() + "/config/agent.json"});
   EXPECT_EQ(good.exit_code, 0) << good.err;
   TempDir dir;
-  WriteFile(dir.path() + "/master.json", R"({"allocator": {"name": "drf", "parameters": {"x": 1}}})");
+  WriteFile(dir.path() + "/master.json",
+            R"({"allocator": {"name": "drf", "parameters": {"x": 1}}})");
   auto bad = RunCommand({Bin("keelctl"), "config", "check", dir.path() + "/master.json"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("allocator.parameters.x: unknown parameter"));

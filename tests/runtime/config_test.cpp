@@ -5,8 +5,8 @@
 
 #include <filesystem>
 
-#include "kernel/runtime/flags.hpp"
 #include "keel/config/config.pb.h"
+#include "kernel/runtime/flags.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace keel::runtime {

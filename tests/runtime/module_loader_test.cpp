@@ -2,17 +2,17 @@
 // per way a module can be broken, and the good one.
 #include "kernel/runtime/module_loader.hpp"
 
-#include <google/protobuf/struct.pb.h>
 #include <gmock/gmock.h>
+#include <google/protobuf/struct.pb.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 
-#include "kernel/runtime/json_file.hpp"
-#include "kernel/runtime/module_context.hpp"
 #include "keel/allocator.hpp"
 #include "keel/isolator.hpp"
+#include "kernel/runtime/json_file.hpp"
+#include "kernel/runtime/module_context.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace keel::runtime {
@@ -40,12 +40,10 @@ class ModuleLoaderTest : public ::testing::Test {
                     fs::perm_options::remove);
   }
 
-  std::unique_ptr<ModuleLoader> MakeLoader(std::vector<std::string> path = {
-                                               KEEL_TEST_MODULE_DIR}) {
+  std::unique_ptr<ModuleLoader> MakeLoader(std::vector<std::string> path = {KEEL_TEST_MODULE_DIR}) {
     return std::make_unique<ModuleLoader>(
-        ModuleRegistry(std::move(path)), [this](const Manifest& m, const Parameters& p) {
-          return MakeModuleContext(host_, m, p);
-        });
+        ModuleRegistry(std::move(path)),
+        [this](const Manifest& m, const Parameters& p) { return MakeModuleContext(host_, m, p); });
   }
 
   std::string LoadError(const std::string& name, const std::string& params = "{}",
@@ -74,9 +72,9 @@ TEST_F(ModuleLoaderTest, GoodModuleLoadsWithParametersAndDefaults) {
   EXPECT_TRUE(p.GetBool("enabled"));
   EXPECT_EQ(p.GetList("names"), (std::vector<std::string>{"a", "b"}));
 
-  auto allocator = loader->Load<Allocator>("test_good", ModuleKind::kAllocator,
-                                           Params(R"({"count": 3, "label": "hello"})"),
-                                           "allocator");
+  auto allocator =
+      loader->Load<Allocator>("test_good", ModuleKind::kAllocator,
+                              Params(R"({"count": 3, "label": "hello"})"), "allocator");
   ASSERT_TRUE(allocator.ok()) << allocator.status().message();
   auto allocations = (*allocator)->Allocate();
   ASSERT_EQ(allocations.size(), 1u);
@@ -85,15 +83,15 @@ TEST_F(ModuleLoaderTest, GoodModuleLoadsWithParametersAndDefaults) {
 
 TEST_F(ModuleLoaderTest, SecondModuleOfALibraryLoadsFromTheSameLibrary) {
   auto loader = MakeLoader();
-  auto allocator = loader->Prepare("test_good", ModuleKind::kAllocator, Params(R"({"count":1})"),
-                                   "allocator");
+  auto allocator =
+      loader->Prepare("test_good", ModuleKind::kAllocator, Params(R"({"count":1})"), "allocator");
   auto isolator =
       loader->Prepare("test_good_isolator", ModuleKind::kIsolator, Params("{}"), "isolators[0]");
   ASSERT_TRUE(allocator.ok()) << allocator.status().message();
   ASSERT_TRUE(isolator.ok()) << isolator.status().message();
   EXPECT_EQ(allocator->library, isolator->library);
-  auto instance = loader->Load<Isolator>("test_good_isolator", ModuleKind::kIsolator,
-                                         Params("{}"), "isolators[0]");
+  auto instance = loader->Load<Isolator>("test_good_isolator", ModuleKind::kIsolator, Params("{}"),
+                                         "isolators[0]");
   ASSERT_TRUE(instance.ok());
   EXPECT_TRUE((*instance)->Prepare("c1", ContainerConfig{}).ok());
 }
@@ -131,8 +129,8 @@ TEST_F(ModuleLoaderTest, GroupWritableDirectoryIsRefused) {
                 dir.path() + "/test_good.json");
   ::chmod(dir.path().c_str(), 0775);
   auto loader = MakeLoader({dir.path()});
-  auto result = loader->Prepare("test_good", ModuleKind::kAllocator, Params(R"({"count":1})"),
-                                "allocator");
+  auto result =
+      loader->Prepare("test_good", ModuleKind::kAllocator, Params(R"({"count":1})"), "allocator");
   ASSERT_FALSE(result.ok());
   EXPECT_THAT(result.status().message(), HasSubstr(dir.path() + ": module directory"));
   EXPECT_THAT(result.status().message(), HasSubstr("writable by group or others (mode 0775)"));
@@ -227,8 +225,7 @@ TEST(ManifestTest, FieldErrorsNameFileAndField) {
   check(R"({"kind":"allocator","library":"libx.so","version":"1","abi_version":1})",
         "field 'name': missing");
   check("{" + base + R"(,"kind":"allocator","colour":"red"})", "colour");
-  check("{" + base +
-            R"(,"kind":"allocator","parameters":[{"name":"p","type":"float"}]})",
+  check("{" + base + R"(,"kind":"allocator","parameters":[{"name":"p","type":"float"}]})",
         "field 'parameters.p.type': 'float' is not a parameter type");
   check("{" + base +
             R"(,"kind":"allocator","parameters":[{"name":"p","type":"duration","default":"x"}]})",

@@ -27,8 +27,8 @@ HttpResult HttpRequest(const std::string& host, uint16_t port, const std::string
     ::close(fd);
     return result;
   }
-  std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + host +
-                        "\r\nConnection: close\r\n";
+  std::string request =
+      method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n";
   for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST") {
     request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
@@ -48,8 +48,8 @@ HttpResult HttpRequest(const std::string& host, uint16_t port, const std::string
   size_t pos = head.find("\r\n");
   while (pos != std::string::npos && pos < head.size()) {
     size_t next = head.find("\r\n", pos + 2);
-    std::string line = head.substr(pos + 2, next == std::string::npos ? std::string::npos
-                                                                      : next - pos - 2);
+    std::string line =
+        head.substr(pos + 2, next == std::string::npos ? std::string::npos : next - pos - 2);
     auto colon = line.find(':');
     if (colon != std::string::npos) {
       std::string name = line.substr(0, colon);

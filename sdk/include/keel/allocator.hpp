@@ -30,10 +30,10 @@ using FrameworkId = std::string;
 using AgentId = std::string;
 
 struct FrameworkSpec {
-  std::vector<std::string> roles;             // at least one; "*" is the default role
-  std::set<std::string> suppressed_roles;     // roles not to be offered to
-  std::set<std::string> capabilities;         // "MULTI_ROLE", "GPU_RESOURCES", ...
-  std::optional<Resources> min_allocatable;   // overrides the allocator's default
+  std::vector<std::string> roles;            // at least one; "*" is the default role
+  std::set<std::string> suppressed_roles;    // roles not to be offered to
+  std::set<std::string> capabilities;        // "MULTI_ROLE", "GPU_RESOURCES", ...
+  std::optional<Resources> min_allocatable;  // overrides the allocator's default
 };
 
 struct AgentSpec {

@@ -158,9 +158,9 @@ namespace detail {
 #ifndef KEEL_PROTOBUF_MAJOR
 #define KEEL_PROTOBUF_MAJOR unknown
 #endif
-#define KEEL_BUILD_SIGNATURE                                                      \
-  "ptr" KEEL_STRINGIFY(__SIZEOF_POINTER__) "-cxx11abi" KEEL_CXX11_ABI "-protobuf" \
-      KEEL_STRINGIFY(KEEL_PROTOBUF_MAJOR) "-sdk" KEEL_SDK_VERSION
+#define KEEL_BUILD_SIGNATURE                                                                      \
+  "ptr" KEEL_STRINGIFY(__SIZEOF_POINTER__) "-cxx11abi" KEEL_CXX11_ABI "-protobuf" KEEL_STRINGIFY( \
+      KEEL_PROTOBUF_MAJOR) "-sdk" KEEL_SDK_VERSION
 
 template <typename Interface, typename Impl>
 Module* Create(ModuleContext& context) {
@@ -204,25 +204,25 @@ struct KindInterface<ModuleKind::kTransport> {
 // One entry of KEEL_MODULE_LIBRARY. KIND is kAllocator, kIsolator, ...; the
 // class IMPL must derive from that kind's interface and take a
 // `keel::ModuleContext&` in its constructor.
-#define KEEL_MODULE(KIND, NAME, VERSION, DESCRIPTION, IMPL)                                     \
-  ::keel::ModuleDescriptor {                                                                    \
-    ::keel::ModuleKind::KIND, NAME, VERSION, DESCRIPTION,                                       \
+#define KEEL_MODULE(KIND, NAME, VERSION, DESCRIPTION, IMPL)                                  \
+  ::keel::ModuleDescriptor {                                                                 \
+    ::keel::ModuleKind::KIND, NAME, VERSION, DESCRIPTION,                                    \
         &::keel::detail::Create<::keel::KindInterface<::keel::ModuleKind::KIND>::type, IMPL> \
   }
 
 // Declares the library's modules and exports the descriptor. Use once per
 // library, at namespace scope.
-#define KEEL_MODULE_LIBRARY(...)                                                           \
-  namespace {                                                                              \
-  const ::keel::ModuleDescriptor keel_module_entries[] = {__VA_ARGS__};                    \
-  }                                                                                        \
-  extern "C" {                                                                             \
-  const ::keel::LibraryDescriptor keel_module_library_object = {                           \
-      ::keel::kModuleAbiVersion,                                                           \
-      static_cast<uint32_t>(sizeof(::keel::ModuleDescriptor)),                             \
-      KEEL_BUILD_SIGNATURE,                                                                \
-      KEEL_SDK_VERSION,                                                                    \
-      sizeof(keel_module_entries) / sizeof(keel_module_entries[0]),                        \
-      keel_module_entries};                                                                \
-  }                                                                                        \
+#define KEEL_MODULE_LIBRARY(...)                                        \
+  namespace {                                                           \
+  const ::keel::ModuleDescriptor keel_module_entries[] = {__VA_ARGS__}; \
+  }                                                                     \
+  extern "C" {                                                          \
+  const ::keel::LibraryDescriptor keel_module_library_object = {        \
+      ::keel::kModuleAbiVersion,                                        \
+      static_cast<uint32_t>(sizeof(::keel::ModuleDescriptor)),          \
+      KEEL_BUILD_SIGNATURE,                                             \
+      KEEL_SDK_VERSION,                                                 \
+      sizeof(keel_module_entries) / sizeof(keel_module_entries[0]),     \
+      keel_module_entries};                                             \
+  }                                                                     \
   BOOST_DLL_ALIAS_SECTIONED(keel_module_library_object, keel_module_library, keelmods)

@@ -39,8 +39,14 @@ class Scalar {
   double value() const { return static_cast<double>(millis_) / 1000.0; }
   int64_t millis() const { return millis_; }
 
-  Scalar& operator+=(Scalar other) { millis_ += other.millis_; return *this; }
-  Scalar& operator-=(Scalar other) { millis_ -= other.millis_; return *this; }
+  Scalar& operator+=(Scalar other) {
+    millis_ += other.millis_;
+    return *this;
+  }
+  Scalar& operator-=(Scalar other) {
+    millis_ -= other.millis_;
+    return *this;
+  }
   friend Scalar operator+(Scalar a, Scalar b) { return a += b; }
   friend Scalar operator-(Scalar a, Scalar b) { return a -= b; }
   friend auto operator<=>(Scalar, Scalar) = default;
@@ -123,7 +129,7 @@ class Resources {
   // The ranges of `name` merged over roles (empty when absent).
   Ranges GetRanges(std::string_view name) const;
 
-  Resources Unreserved() const;                    // role "*" only
+  Resources Unreserved() const;                        // role "*" only
   Resources ReservedFor(std::string_view role) const;  // exactly `role`
   // Names present, sorted.
   std::set<std::string> Names() const;

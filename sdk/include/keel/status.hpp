@@ -33,7 +33,7 @@ class Status {
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}       // NOLINT: implicit by design
   Result(Status error) : error_(std::move(error)) {}  // NOLINT: REQUIRES: !error.ok()
 
   bool ok() const { return value_.has_value(); }

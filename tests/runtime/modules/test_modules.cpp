@@ -13,12 +13,12 @@ class QuietAllocator : public Allocator {
  public:
   explicit QuietAllocator(ModuleContext& context)
       : label_(context.parameters().Has("label") ? context.parameters().GetString("label") : "") {
-#if defined(KEEL_TEST_THROWING_FACTORY)
+#if defined(KEEL_TEST_THROWING)
     throw std::runtime_error("cannot start: the test says so");
 #endif
   }
-  void AddFramework(const FrameworkId&, const FrameworkSpec&,
-                    const std::map<AgentId, Resources>&, bool) override {}
+  void AddFramework(const FrameworkId&, const FrameworkSpec&, const std::map<AgentId, Resources>&,
+                    bool) override {}
   void UpdateFramework(const FrameworkId&, const FrameworkSpec&) override {}
   void RemoveFramework(const FrameworkId&) override {}
   void ActivateFramework(const FrameworkId&) override {}
@@ -61,7 +61,7 @@ KEEL_MODULE_LIBRARY(KEEL_MODULE(kAllocator, "test_good", "1.2.3", "loads fine",
                                 keel::test::QuietAllocator),
                     KEEL_MODULE(kIsolator, "test_good_isolator", "1.2.3", "loads fine too",
                                 keel::test::QuietIsolator));
-#elif defined(KEEL_TEST_THROWING_FACTORY)
+#elif defined(KEEL_TEST_THROWING)
 KEEL_MODULE_LIBRARY(KEEL_MODULE(kAllocator, "test_throwing", "1.0.0", "factory throws",
                                 keel::test::QuietAllocator));
 #elif defined(KEEL_TEST_KIND_MISMATCH)
@@ -78,9 +78,12 @@ const keel::ModuleDescriptor wrong_abi_entries[] = {KEEL_MODULE(
     kAllocator, "test_wrong_abi", "1.0.0", "from the future", keel::test::QuietAllocator)};
 }
 extern "C" {
-const keel::LibraryDescriptor wrong_abi_library = {
-    keel::kModuleAbiVersion + 41, sizeof(keel::ModuleDescriptor), KEEL_BUILD_SIGNATURE,
-    KEEL_SDK_VERSION, 1, wrong_abi_entries};
+const keel::LibraryDescriptor wrong_abi_library = {keel::kModuleAbiVersion + 41,
+                                                   sizeof(keel::ModuleDescriptor),
+                                                   KEEL_BUILD_SIGNATURE,
+                                                   KEEL_SDK_VERSION,
+                                                   1,
+                                                   wrong_abi_entries};
 }
 BOOST_DLL_ALIAS_SECTIONED(wrong_abi_library, keel_module_library, keelmods)
 #elif defined(KEEL_TEST_NO_DESCRIPTOR)

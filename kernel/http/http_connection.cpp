@@ -1,0 +1,299 @@
+#include "kernel/http/http_connection.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <sstream>
+
+#include "kernel/http/http_server_impl.hpp"
+
+namespace keel::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+namespace asio = boost::asio;
+
+namespace {
+
+std::string StatusLine(int status, unsigned version) {
+  std::string reason(bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
+  return "HTTP/" + std::to_string(version / 10) + "." + std::to_string(version % 10) + " " +
+         std::to_string(status) + " " + reason + "\r\n";
+}
+
+bool HasHeader(const Headers& headers, std::string_view lower) {
+  for (const auto& [k, v] : headers) {
+    if (beast::iequals(k, beast::string_view(lower.data(), lower.size()))) return true;
+  }
+  return false;
+}
+
+std::string DecodePercent(std::string_view in, bool plus_is_space) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(in[i + 1]) && std::isxdigit(in[i + 2])) {
+      out += static_cast<char>(std::stoi(std::string(in.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else if (plus_is_space && in[i] == '+') {
+      out += ' ';
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<Server::Impl> server)
+    : strand_(asio::make_strand(socket.get_executor())),
+      stream_(std::move(socket)),
+      server_(std::move(server)) {
+  beast::error_code ec;
+  auto ep = stream_.socket().remote_endpoint(ec);
+  if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+void Connection::Start() {
+  asio::dispatch(strand_, [self = shared_from_this()] { self->ReadRequest(); });
+}
+
+void Connection::ReadRequest() {
+  if (closed_) return;
+  parser_.emplace();
+  parser_->body_limit(server_->options.max_body_bytes);
+  stream_.expires_after(server_->options.idle_timeout);
+  bhttp::async_read(
+      stream_, buffer_, *parser_,
+      asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->OnRead(ec);
+      }));
+}
+
+void Connection::OnRead(beast::error_code ec) {
+  if (closed_) return;
+  if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::operation_aborted || ec == beast::error::timeout ||
+      ec == asio::error::connection_reset) {
+    Close();
+    return;
+  }
+  if (ec == bhttp::error::body_limit) {
+    server_->bad_requests++;
+    SendResponse(
+        Response::Text(413, "request body larger than " +
+                                std::to_string(server_->options.max_body_bytes) + " bytes\n"),
+        false, 11);
+    return;
+  }
+  if (ec) {
+    server_->bad_requests++;
+    SendResponse(Response::Text(400, "malformed HTTP request: " + ec.message() + "\n"), false, 11);
+    return;
+  }
+  Dispatch();
+}
+
+void Connection::Dispatch() {
+  auto& msg = parser_->get();
+  Request request;
+  request.method = std::string(msg.method_string());
+  request.target = std::string(msg.target());
+  const std::string target_text(msg.target());
+  std::string_view target = target_text;
+  auto q = target.find('?');
+  request.path = DecodePercent(target.substr(0, q), false);
+  if (q != std::string_view::npos) {
+    std::string_view query = target.substr(q + 1);
+    while (!query.empty()) {
+      auto amp = query.find('&');
+      std::string_view pair = query.substr(0, amp);
+      auto eq = pair.find('=');
+      request.query[DecodePercent(pair.substr(0, eq), true)] =
+          eq == std::string_view::npos ? "" : DecodePercent(pair.substr(eq + 1), true);
+      if (amp == std::string_view::npos) break;
+      query = query.substr(amp + 1);
+    }
+  }
+  for (const auto& field : msg) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request.headers[name] = std::string(field.value());
+  }
+  request.body = std::move(msg.body());
+  request.remote_address = remote_;
+
+  auto state = std::make_shared<Responder::State>();
+  state->connection = weak_from_this();
+  state->keep_alive = msg.keep_alive();
+  state->version = msg.version();
+  server_->requests_served++;
+  server_->Handle(request, Responder(std::move(state)));
+}
+
+void Connection::SendResponse(Response response, bool keep_alive, unsigned version) {
+  if (closed_) return;
+  std::string out = StatusLine(response.status, version);
+  for (const auto& [k, v] : response.headers) out += k + ": " + v + "\r\n";
+  if (!HasHeader(response.headers, "server")) out += "Server: keel\r\n";
+  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
+  if (!keep_alive) out += "Connection: close\r\n";
+  out += "\r\n";
+  out += response.body;
+  QueueWrite(std::move(out), !keep_alive);
+  if (keep_alive) ReadRequest();
+}
+
+void Connection::StartStream(int status, Headers headers, std::shared_ptr<StreamImpl> stream) {
+  if (closed_) {
+    stream->MarkClosed();
+    return;
+  }
+  streaming_ = std::move(stream);
+  std::string out = StatusLine(status, 11);
+  for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
+  out += "Server: keel\r\nTransfer-Encoding: chunked\r\n\r\n";
+  // A stream never times out: events may be minutes apart (heartbeats keep
+  // clients happy, not the server).
+  stream_.expires_never();
+  QueueWrite(std::move(out), false);
+  WatchPeer();
+}
+
+void Connection::WatchPeer() {
+  // Nothing more is expected from a streaming client; a read that completes
+  // means it went away (or misbehaves), either way the stream ends.
+  stream_.async_read_some(
+      asio::buffer(peek_),
+      asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        if (ec) {
+          self->Close();
+        } else {
+          self->WatchPeer();
+        }
+      }));
+}
+
+void Connection::SendChunk(std::string data) {
+  if (closed_ || !streaming_ || data.empty()) return;
+  std::ostringstream size;
+  size << std::hex << data.size();
+  QueueWrite(size.str() + "\r\n" + data + "\r\n", false);
+}
+
+void Connection::FinishStream() {
+  if (closed_) return;
+  QueueWrite("0\r\n\r\n", true);
+}
+
+void Connection::QueueWrite(std::string bytes, bool close_after) {
+  writes_.emplace_back(std::move(bytes), close_after);
+  if (!writing_) WriteNext();
+}
+
+void Connection::WriteNext() {
+  if (writes_.empty() || closed_) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  asio::async_write(
+      stream_.socket(), asio::buffer(writes_.front().first),
+      asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
+        bool close_after = self->writes_.front().second;
+        self->writes_.pop_front();
+        if (ec || close_after) {
+          self->Close();
+          return;
+        }
+        self->WriteNext();
+      }));
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  stream_.socket().close(ec);
+  if (streaming_) streaming_->MarkClosed();
+  server_->Forget(this);
+}
+
+// ---- Responder ------------------------------------------------------------
+
+Responder::Responder(std::shared_ptr<State> state) : state_(std::move(state)) {}
+
+void Responder::Respond(Response response) {
+  if (state_->answered.exchange(true)) return;
+  if (auto conn = state_->connection.lock()) {
+    asio::post(conn->strand(), [conn, response = std::move(response), keep = state_->keep_alive,
+                                version = state_->version]() mutable {
+      conn->SendResponse(std::move(response), keep, version);
+    });
+  }
+}
+
+std::shared_ptr<Stream> Responder::StartStream(int status, Headers headers) {
+  auto stream = std::make_shared<StreamImpl>(state_->connection);
+  if (state_->answered.exchange(true)) {
+    stream->MarkClosed();
+    return stream;
+  }
+  if (auto conn = state_->connection.lock()) {
+    asio::post(conn->strand(), [conn, status, headers = std::move(headers), stream]() mutable {
+      conn->StartStream(status, std::move(headers), stream);
+    });
+  } else {
+    stream->MarkClosed();
+  }
+  return stream;
+}
+
+Responder::State::~State() {
+  if (answered.load()) return;
+  if (auto conn = connection.lock()) {
+    asio::post(conn->strand(), [conn, keep = keep_alive, v = version] {
+      conn->SendResponse(Response::Text(500, "handler did not respond\n"), keep, v);
+    });
+  }
+}
+
+// ---- Stream ---------------------------------------------------------------
+
+void StreamImpl::Write(std::string data) {
+  if (closed_) return;
+  if (auto conn = connection_.lock()) {
+    asio::post(conn->strand(),
+               [conn, data = std::move(data)]() mutable { conn->SendChunk(std::move(data)); });
+  }
+}
+
+void StreamImpl::Close() {
+  if (closed_) return;
+  if (auto conn = connection_.lock()) {
+    asio::post(conn->strand(), [conn] { conn->FinishStream(); });
+  }
+}
+
+void StreamImpl::OnClose(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!closed_) {
+      on_close_.push_back(std::move(fn));
+      return;
+    }
+  }
+  fn();
+}
+
+void StreamImpl::MarkClosed() {
+  std::vector<std::function<void()>> callbacks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_.exchange(true)) return;
+    callbacks.swap(on_close_);
+  }
+  for (auto& fn : callbacks) fn();
+}
+
+}  // namespace keel::http

@@ -1,0 +1,79 @@
+// Internal to the HTTP server: one accepted connection and the state shared
+// with its Responder and Stream handles.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kernel/http/http_server.hpp"
+
+namespace keel::http {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(boost::asio::ip::tcp::socket socket, std::shared_ptr<Server::Impl> server);
+
+  void Start();
+  // Posted onto the connection's strand by Responder and Stream.
+  void SendResponse(Response response, bool keep_alive, unsigned version);
+  void StartStream(int status, Headers headers, std::shared_ptr<class StreamImpl> stream);
+  void SendChunk(std::string data);
+  void FinishStream();
+  void Close();
+
+  boost::asio::strand<boost::asio::any_io_executor>& strand() { return strand_; }
+
+ private:
+  void ReadRequest();
+  void OnRead(boost::beast::error_code ec);
+  void Dispatch();
+  void QueueWrite(std::string bytes, bool close_after);
+  void WriteNext();
+  void WatchPeer();
+
+  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  boost::beast::tcp_stream stream_;
+  std::shared_ptr<Server::Impl> server_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::deque<std::pair<std::string, bool>> writes_;  // bytes, close after
+  bool writing_ = false;
+  bool closed_ = false;
+  std::shared_ptr<StreamImpl> streaming_;
+  std::string remote_;
+  char peek_[512];
+};
+
+class StreamImpl : public Stream {
+ public:
+  explicit StreamImpl(std::weak_ptr<Connection> connection) : connection_(std::move(connection)) {}
+  void Write(std::string data) override;
+  void Close() override;
+  bool closed() const override { return closed_.load(); }
+  void OnClose(std::function<void()> fn) override;
+
+  // On the connection's strand, when it ends.
+  void MarkClosed();
+
+ private:
+  std::weak_ptr<Connection> connection_;
+  std::atomic<bool> closed_{false};
+  std::mutex mu_;
+  std::vector<std::function<void()>> on_close_;
+};
+
+struct Responder::State {
+  std::weak_ptr<Connection> connection;
+  bool keep_alive = true;
+  unsigned version = 11;
+  std::atomic<bool> answered{false};
+  ~State();
+};
+
+}  // namespace keel::http

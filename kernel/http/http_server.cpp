@@ -1,0 +1,120 @@
+#include "kernel/http/http_server.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+
+#include "kernel/http/http_connection.hpp"
+#include "kernel/http/http_server_impl.hpp"
+
+namespace keel::http {
+
+namespace asio = boost::asio;
+
+std::string Request::Header(std::string_view lower_name) const {
+  auto it = headers.find(std::string(lower_name));
+  return it == headers.end() ? "" : it->second;
+}
+
+Response Response::Text(int status, std::string body) {
+  return Response{status, {{"Content-Type", "text/plain; charset=utf-8"}}, std::move(body)};
+}
+
+Response Response::Json(int status, std::string body) {
+  return Response{status, {{"Content-Type", "application/json"}}, std::move(body)};
+}
+
+void Server::Impl::Accept() {
+  acceptor.async_accept(
+      asio::make_strand(io),
+      [self = shared_from_this()](boost::system::error_code ec, asio::ip::tcp::socket socket) {
+        if (self->stopped) return;
+        if (!ec) {
+          auto connection = std::make_shared<Connection>(std::move(socket), self);
+          {
+            std::lock_guard<std::mutex> lock(self->mu);
+            self->connections[connection.get()] = connection;
+          }
+          connection->Start();
+        }
+        self->Accept();
+      });
+}
+
+void Server::Impl::Handle(const Request& request, Responder responder) {
+  auto path = routes.find(request.path);
+  if (path == routes.end()) {
+    responder.Respond(Response::Text(404, "no such endpoint: " + request.path + "\n"));
+    return;
+  }
+  auto handler = path->second.find(request.method);
+  if (handler == path->second.end()) handler = path->second.find("*");
+  if (handler == path->second.end()) {
+    std::string allow;
+    for (const auto& [method, h] : path->second) allow += (allow.empty() ? "" : ", ") + method;
+    Response r = Response::Text(
+        405, request.method + " is not allowed on " + request.path + " (allowed: " + allow + ")\n");
+    r.headers.emplace_back("Allow", allow);
+    responder.Respond(std::move(r));
+    return;
+  }
+  try {
+    handler->second(request, responder);
+  } catch (const std::exception& e) {
+    responder.Respond(Response::Text(500, std::string("internal error: ") + e.what() + "\n"));
+  }
+}
+
+void Server::Impl::Forget(Connection* connection) {
+  std::lock_guard<std::mutex> lock(mu);
+  connections.erase(connection);
+}
+
+Server::Server(asio::io_context& io, ServerOptions options)
+    : impl_(std::make_shared<Impl>(io, std::move(options))) {}
+
+Server::~Server() { Stop(); }
+
+void Server::Route(std::string method, std::string path, Handler handler) {
+  impl_->routes[std::move(path)][std::move(method)] = std::move(handler);
+}
+
+std::string Server::Start() {
+  boost::system::error_code ec;
+  const std::string where = impl_->options.address + ":" + std::to_string(impl_->options.port);
+  auto address = asio::ip::make_address(impl_->options.address, ec);
+  if (ec) return "cannot listen on " + where + ": bad address";
+  asio::ip::tcp::endpoint endpoint(address, impl_->options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return "cannot listen on " + where + ": " + ec.message();
+  impl_->Accept();
+  return "";
+}
+
+uint16_t Server::port() const {
+  boost::system::error_code ec;
+  auto endpoint = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : endpoint.port();
+}
+
+void Server::Stop() {
+  if (impl_->stopped.exchange(true)) return;
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+  std::vector<std::shared_ptr<Connection>> live;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    for (auto& [raw, weak] : impl_->connections) {
+      if (auto c = weak.lock()) live.push_back(c);
+    }
+  }
+  for (auto& c : live) asio::post(c->strand(), [c] { c->Close(); });
+}
+
+uint64_t Server::requests_served() const { return impl_->requests_served; }
+uint64_t Server::bad_requests() const { return impl_->bad_requests; }
+
+}  // namespace keel::http
