@@ -49,12 +49,12 @@ std::string ReadFile(const std::string& path) {
 
 std::string BuildDir() {
   const char* dir = std::getenv("KEEL_BUILD_DIR");
-  return dir ? dir : ".";
+  return dir ? dir : KEEL_BUILD_DIR;
 }
 
 std::string SourceDir() {
   const char* dir = std::getenv("KEEL_SOURCE_DIR");
-  return dir ? dir : "..";
+  return dir ? dir : KEEL_SOURCE_DIR;
 }
 
 Subprocess::Subprocess(std::vector<std::string> argv) {

@@ -1,0 +1,230 @@
+#include "modules/allocator/drf/hierarchical_drf_allocator.hpp"
+
+#include <gtest/gtest.h>
+
+namespace keel {
+// gtest prints Resources in their text form.
+void PrintTo(const Resources& r, std::ostream* os) { *os << "'" << r.ToString() << "'"; }
+
+namespace modules {
+namespace {
+
+using namespace std::chrono_literals;
+
+Resources R(const std::string& text) { return *Resources::Parse(text); }
+
+FrameworkSpec Spec(std::vector<std::string> roles, std::set<std::string> caps = {}) {
+  FrameworkSpec s;
+  s.roles = std::move(roles);
+  s.capabilities = std::move(caps);
+  return s;
+}
+
+AgentSpec Agent(const std::string& resources) {
+  AgentSpec a;
+  a.hostname = "host";
+  a.total = R(resources);
+  return a;
+}
+
+class DrfTest : public ::testing::Test {
+ protected:
+  DrfTest() : allocator_(DrfOptions{}, [this] { return now_; }) {}
+
+  // Gives every allocation back (declined without a filter) so the next step
+  // starts from the same cluster, and counts who got what.
+  std::map<FrameworkId, int> OfferRounds(int rounds) {
+    std::map<FrameworkId, int> count;
+    for (int i = 0; i < rounds; ++i) {
+      for (const auto& a : allocator_.Allocate()) count[a.framework]++;
+    }
+    return count;
+  }
+
+  std::chrono::steady_clock::time_point now_{};
+  HierarchicalDrfAllocator allocator_;
+};
+
+TEST_F(DrfTest, SingleFrameworkGetsTheWholeAgent) {
+  allocator_.AddAgent("a1", Agent("cpus:4;mem:4096;ports:[31000-32000]"));
+  allocator_.AddFramework("f1", Spec({"*"}), {}, true);
+  auto offers = allocator_.Allocate();
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].framework, "f1");
+  EXPECT_EQ(offers[0].agent, "a1");
+  EXPECT_EQ(offers[0].role, "*");
+  EXPECT_EQ(offers[0].resources, R("cpus:4;mem:4096;ports:[31000-32000]"));
+  // Allocated until recovered: nothing more to offer.
+  EXPECT_TRUE(allocator_.Allocate().empty());
+  allocator_.RecoverResources("f1", "a1", R("cpus:4;mem:4096;ports:[31000-32000]"), 0s);
+  EXPECT_EQ(allocator_.Allocate().size(), 1u);
+}
+
+TEST_F(DrfTest, TwoFrameworksSplitAgentsByDominantShare) {
+  for (int i = 0; i < 10; ++i)
+    allocator_.AddAgent("a" + std::to_string(i), Agent("cpus:1;mem:1024"));
+  allocator_.AddFramework("f1", Spec({"*"}), {}, true);
+  allocator_.AddFramework("f2", Spec({"*"}), {}, true);
+  auto offers = allocator_.Allocate();
+  std::map<FrameworkId, int> count;
+  for (const auto& o : offers) count[o.framework]++;
+  EXPECT_EQ(count["f1"], 5);
+  EXPECT_EQ(count["f2"], 5);
+}
+
+TEST_F(DrfTest, WeightsShiftTheSplit) {
+  for (int i = 0; i < 9; ++i)
+    allocator_.AddAgent("a" + std::to_string(i), Agent("cpus:1;mem:1024"));
+  allocator_.AddFramework("f1", Spec({"heavy"}), {}, true);
+  allocator_.AddFramework("f2", Spec({"light"}), {}, true);
+  allocator_.UpdateWeights({{"heavy", 2.0}});
+  std::map<FrameworkId, int> count;
+  for (const auto& o : allocator_.Allocate()) count[o.framework]++;
+  EXPECT_EQ(count["f1"], 6);
+  EXPECT_EQ(count["f2"], 3);
+}
+
+TEST_F(DrfTest, HierarchicalRolesShareAtTheTopFirst) {
+  for (int i = 0; i < 8; ++i)
+    allocator_.AddAgent("a" + std::to_string(i), Agent("cpus:1;mem:1024"));
+  allocator_.AddFramework("eng-a", Spec({"eng/a"}), {}, true);
+  allocator_.AddFramework("eng-b", Spec({"eng/b"}), {}, true);
+  allocator_.AddFramework("ops", Spec({"ops"}), {}, true);
+  std::map<FrameworkId, int> count;
+  for (const auto& o : allocator_.Allocate()) count[o.framework]++;
+  // eng and ops split the cluster; eng's half is split between a and b.
+  EXPECT_EQ(count["ops"], 4);
+  EXPECT_EQ(count["eng-a"], 2);
+  EXPECT_EQ(count["eng-b"], 2);
+}
+
+TEST_F(DrfTest, DominantShareDecidesNotCount) {
+  allocator_.AddAgent("a1", Agent("cpus:10;mem:100"));
+  allocator_.AddFramework("cpu-heavy", Spec({"*"}), {{"a1", R("cpus:5")}}, true);
+  allocator_.AddFramework("mem-light", Spec({"*"}), {{"a1", R("mem:10")}}, true);
+  auto offers = allocator_.Allocate();
+  ASSERT_EQ(offers.size(), 1u);
+  // 50% cpu vs 10% mem: the lighter framework is offered the rest.
+  EXPECT_EQ(offers[0].framework, "mem-light");
+  EXPECT_EQ(offers[0].resources, R("cpus:5;mem:90"));
+}
+
+TEST_F(DrfTest, ReservedResourcesGoOnlyToTheirRole) {
+  allocator_.AddAgent("a1", Agent("cpus(eng):2;mem(eng):512"));
+  allocator_.AddFramework("other", Spec({"ops"}), {}, true);
+  EXPECT_TRUE(allocator_.Allocate().empty());
+  allocator_.AddFramework("eng", Spec({"eng"}), {}, true);
+  auto offers = allocator_.Allocate();
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].framework, "eng");
+  EXPECT_EQ(offers[0].resources, R("cpus(eng):2;mem(eng):512"));
+}
+
+TEST_F(DrfTest, RefusalFilterHoldsUntilExpiryAndReviveClearsIt) {
+  allocator_.AddAgent("a1", Agent("cpus:1;mem:1024"));
+  allocator_.AddFramework("f1", Spec({"*"}), {}, true);
+  auto offers = allocator_.Allocate();
+  ASSERT_EQ(offers.size(), 1u);
+  allocator_.RecoverResources("f1", "a1", offers[0].resources, 5s);
+  EXPECT_TRUE(allocator_.Allocate().empty());
+  now_ += 4s;
+  EXPECT_TRUE(allocator_.Allocate().empty());
+  now_ += 2s;
+  offers = allocator_.Allocate();
+  ASSERT_EQ(offers.size(), 1u);
+  allocator_.RecoverResources("f1", "a1", offers[0].resources, 1h);
+  EXPECT_TRUE(allocator_.Allocate().empty());
+  allocator_.Revive("f1", {});
+  EXPECT_EQ(allocator_.Allocate().size(), 1u);
+}
+
+TEST_F(DrfTest, FilteredFrameworkLetsTheNextOneHaveIt) {
+  allocator_.AddAgent("a1", Agent("cpus:1;mem:1024"));
+  allocator_.AddFramework("f1", Spec({"*"}), {}, true);
+  auto first = allocator_.Allocate();
+  ASSERT_EQ(first.size(), 1u);
+  allocator_.AddFramework("f2", Spec({"*"}), {}, true);
+  allocator_.RecoverResources(first[0].framework, "a1", first[0].resources, 1h);
+  auto second = allocator_.Allocate();
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].framework, "f2");
+}
+
+TEST_F(DrfTest, SuppressedAndInactiveFrameworksGetNothing) {
+  allocator_.AddAgent("a1", Agent("cpus:1;mem:1024"));
+  allocator_.AddFramework("f1", Spec({"*"}), {}, false);
+  EXPECT_TRUE(allocator_.Allocate().empty());
+  allocator_.ActivateFramework("f1");
+  allocator_.Suppress("f1", {});
+  EXPECT_TRUE(allocator_.Allocate().empty());
+  allocator_.Revive("f1", {"*"});
+  EXPECT_EQ(allocator_.Allocate().size(), 1u);
+}
+
+TEST_F(DrfTest, LeftoverBelowMinimumIsNotOffered) {
+  allocator_.AddAgent("a1", Agent("cpus:0.005;mem:16;disk:100"));
+  allocator_.AddFramework("f1", Spec({"*"}), {}, true);
+  EXPECT_TRUE(allocator_.Allocate().empty());
+  allocator_.UpdateAgent("a1", R("cpus:0.005;mem:32"));
+  EXPECT_EQ(allocator_.Allocate().size(), 1u);
+}
+
+TEST_F(DrfTest, QuotaLimitIsNeverExceeded) {
+  for (int i = 0; i < 4; ++i)
+    allocator_.AddAgent("a" + std::to_string(i), Agent("cpus:4;mem:4096"));
+  allocator_.AddFramework("f1", Spec({"capped"}), {}, true);
+  allocator_.UpdateQuota("capped", Quota{Resources(), R("cpus:6")});
+  Resources total;
+  for (const auto& o : allocator_.Allocate()) total += o.resources;
+  EXPECT_EQ(total.GetScalar("cpus"), Scalar::FromDouble(6));
+}
+
+TEST_F(DrfTest, QuotaGuaranteeComesFirst) {
+  allocator_.AddAgent("a1", Agent("cpus:1;mem:1024"));
+  allocator_.AddAgent("a2", Agent("cpus:1;mem:1024"));
+  allocator_.AddFramework("big", Spec({"big"}), {}, true);
+  allocator_.AddFramework("guaranteed", Spec({"zz-guaranteed"}), {}, true);
+  allocator_.UpdateWeights({{"big", 100}});
+  allocator_.UpdateQuota("zz-guaranteed", Quota{R("cpus:1"), Resources()});
+  std::map<FrameworkId, int> count;
+  for (const auto& o : allocator_.Allocate()) count[o.framework]++;
+  EXPECT_EQ(count["guaranteed"], 1);
+  EXPECT_EQ(count["big"], 1);
+}
+
+TEST_F(DrfTest, GpuAgentsOnlyForGpuFrameworks) {
+  allocator_.AddAgent("gpu", Agent("cpus:4;mem:4096;gpus:1"));
+  allocator_.AddFramework("plain", Spec({"*"}), {}, true);
+  EXPECT_TRUE(allocator_.Allocate().empty());
+  allocator_.AddFramework("ml", Spec({"*"}, {"GPU_RESOURCES"}), {}, true);
+  auto offers = allocator_.Allocate();
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].framework, "ml");
+}
+
+TEST_F(DrfTest, RemovingAnAgentOrFrameworkForgetsItsResources) {
+  allocator_.AddAgent("a1", Agent("cpus:1;mem:1024"));
+  allocator_.AddFramework("f1", Spec({"*"}), {}, true);
+  ASSERT_EQ(allocator_.Allocate().size(), 1u);
+  allocator_.RemoveFramework("f1");
+  allocator_.AddFramework("f2", Spec({"*"}), {}, true);
+  auto offers = allocator_.Allocate();
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].framework, "f2");
+  allocator_.RemoveAgent("a1");
+  EXPECT_TRUE(allocator_.Allocated("f2", "*").empty());
+  EXPECT_TRUE(allocator_.Allocate().empty());
+}
+
+TEST_F(DrfTest, MultiRoleFrameworkIsOfferedPerRole) {
+  allocator_.AddAgent("a1", Agent("cpus:1;mem:1024"));
+  allocator_.AddAgent("a2", Agent("cpus(b):1;mem(b):1024"));
+  allocator_.AddFramework("f1", Spec({"a", "b"}, {"MULTI_ROLE"}), {}, true);
+  std::set<std::string> roles;
+  for (const auto& o : allocator_.Allocate()) roles.insert(o.role);
+  EXPECT_EQ(roles, (std::set<std::string>{"a", "b"}));
+}
+
+}  // namespace
+}  // namespace modules
+}  // namespace keel
