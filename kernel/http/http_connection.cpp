@@ -123,7 +123,7 @@ void Connection::Dispatch() {
   request.remote_address = remote_;
 
   auto state = std::make_shared<Responder::State>();
-  state->connection = weak_from_this();
+  state->connection = shared_from_this();
   state->keep_alive = msg.keep_alive();
   state->version = msg.version();
   server_->requests_served++;
@@ -225,7 +225,7 @@ Responder::Responder(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 void Responder::Respond(Response response) {
   if (state_->answered.exchange(true)) return;
-  if (auto conn = state_->connection.lock()) {
+  if (auto conn = std::move(state_->connection)) {
     asio::post(conn->strand(), [conn, response = std::move(response), keep = state_->keep_alive,
                                 version = state_->version]() mutable {
       conn->SendResponse(std::move(response), keep, version);
@@ -234,12 +234,14 @@ void Responder::Respond(Response response) {
 }
 
 std::shared_ptr<Stream> Responder::StartStream(int status, Headers headers) {
-  auto stream = std::make_shared<StreamImpl>(state_->connection);
   if (state_->answered.exchange(true)) {
+    auto stream = std::make_shared<StreamImpl>(std::weak_ptr<Connection>());
     stream->MarkClosed();
     return stream;
   }
-  if (auto conn = state_->connection.lock()) {
+  auto conn = std::move(state_->connection);
+  auto stream = std::make_shared<StreamImpl>(conn);
+  if (conn) {
     asio::post(conn->strand(), [conn, status, headers = std::move(headers), stream]() mutable {
       conn->StartStream(status, std::move(headers), stream);
     });
@@ -251,7 +253,7 @@ std::shared_ptr<Stream> Responder::StartStream(int status, Headers headers) {
 
 Responder::State::~State() {
   if (answered.load()) return;
-  if (auto conn = connection.lock()) {
+  if (auto conn = std::move(connection)) {
     asio::post(conn->strand(), [conn, keep = keep_alive, v = version] {
       conn->SendResponse(Response::Text(500, "handler did not respond\n"), keep, v);
     });

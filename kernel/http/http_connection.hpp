@@ -69,7 +69,9 @@ class StreamImpl : public Stream {
 };
 
 struct Responder::State {
-  std::weak_ptr<Connection> connection;
+  // Strong until the handler answers: an async handler keeps its connection
+  // open while it works.
+  std::shared_ptr<Connection> connection;
   bool keep_alive = true;
   unsigned version = 11;
   std::atomic<bool> answered{false};
