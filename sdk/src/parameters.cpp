@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <iomanip>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -58,32 +59,41 @@ const char* ParameterTypeName(ParameterType type) {
   return "unknown";
 }
 
-Result<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
-  auto bad = [&] {
-    return Status::Error("'" + std::string(text) +
-                         "' is not a duration (expected e.g. 500ms, 1s, 2mins)");
-  };
+namespace {
+
+// A number with a unit, both from a table: "1.5s", "512MB".
+struct Unit {
+  const char* name;
+  double factor;
+};
+
+// The value of `text` in the table's base unit, or nothing.
+template <size_t N>
+std::optional<double> ParseWithUnit(std::string_view text, const Unit (&units)[N]) {
   double number = 0;
   std::string_view unit;
-  if (!SplitNumber(text, &number, &unit)) return bad();
+  if (!SplitNumber(text, &number, &unit)) return std::nullopt;
+  for (const auto& u : units) {
+    if (unit == u.name) return number * u.factor;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::chrono::nanoseconds> ParseDuration(std::string_view text) {
   // Mesos's Duration units, plus their one-letter forms.
-  struct Unit {
-    const char* name;
-    double ns;
-  };
   static constexpr Unit kUnits[] = {
       {"ns", 1},         {"us", 1e3},     {"ms", 1e6},         {"s", 1e9},      {"secs", 1e9},
       {"m", 60e9},       {"mins", 60e9},  {"h", 3600e9},       {"hrs", 3600e9}, {"d", 86400e9},
       {"days", 86400e9}, {"w", 604800e9}, {"weeks", 604800e9},
   };
-  for (const auto& u : kUnits) {
-    if (unit == u.name) {
-      double ns = number * u.ns;
-      if (ns > 9.2e18) return bad();
-      return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(ns)));
-    }
+  auto ns = ParseWithUnit(text, kUnits);
+  if (!ns || *ns > 9.2e18) {
+    return Status::Error("'" + std::string(text) +
+                         "' is not a duration (expected e.g. 500ms, 1s, 2mins)");
   }
-  return bad();
+  return std::chrono::nanoseconds(static_cast<int64_t>(std::llround(*ns)));
 }
 
 std::string FormatDuration(std::chrono::nanoseconds d) {
@@ -107,18 +117,7 @@ std::string FormatDuration(std::chrono::nanoseconds d) {
 }
 
 Result<uint64_t> ParseBytes(std::string_view text) {
-  auto bad = [&] {
-    return Status::Error("'" + std::string(text) +
-                         "' is not a byte count (expected e.g. 512MB, 1GB, 4096B)");
-  };
-  double number = 0;
-  std::string_view unit;
-  if (!SplitNumber(text, &number, &unit)) return bad();
-  // Binary multiples, as Mesos's Bytes.
-  struct Unit {
-    const char* name;
-    double bytes;
-  };
+  // Binary multiples, as Mesos's Bytes; a bare number is bytes.
   static constexpr Unit kUnits[] = {
       {"", 1},
       {"B", 1},
@@ -127,15 +126,12 @@ Result<uint64_t> ParseBytes(std::string_view text) {
       {"GB", 1024.0 * 1024 * 1024},
       {"TB", 1024.0 * 1024 * 1024 * 1024},
   };
-  for (const auto& u : kUnits) {
-    if (unit == u.name) {
-      if (u.bytes == 1 && number != std::floor(number)) return bad();
-      double bytes = number * u.bytes;
-      if (bytes >= 1.8e19) return bad();
-      return static_cast<uint64_t>(std::llround(bytes));
-    }
+  auto bytes = ParseWithUnit(text, kUnits);
+  if (!bytes || *bytes >= 1.8e19 || *bytes != std::floor(*bytes)) {
+    return Status::Error("'" + std::string(text) +
+                         "' is not a byte count (expected e.g. 512MB, 1GB, 4096B)");
   }
-  return bad();
+  return static_cast<uint64_t>(*bytes);
 }
 
 bool Parameters::Has(std::string_view name) const { return values_.find(name) != values_.end(); }
