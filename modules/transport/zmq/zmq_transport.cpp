@@ -1,0 +1,461 @@
+#include "modules/transport/zmq/zmq_transport.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <future>
+#include <random>
+#include <set>
+#include <zmq.hpp>
+
+#include "keel/envelope.hpp"
+
+namespace keel::modules {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// The transport's own messages; they never reach the handler.
+constexpr const char* kHello = "keel.transport.Hello";
+constexpr const char* kHeartbeat = "keel.transport.Heartbeat";
+
+bool IsControl(const std::string& type) { return type == kHello || type == kHeartbeat; }
+
+std::string ControlFrame(const char* type) { return EncodeEnvelope({type, 1, ""}); }
+
+std::string RandomIdentity() {
+  static const char kHex[] = "0123456789abcdef";
+  std::random_device rd;
+  std::string id = "keel-";
+  for (int i = 0; i < 16; ++i) id += kHex[rd() % 16];
+  return id;
+}
+
+// ZeroMQ spells "any port" as '*'; operators write 0, as for every other
+// address in Keel.
+std::string ZmqEndpoint(const std::string& endpoint) {
+  if (endpoint.size() > 2 && endpoint.compare(endpoint.size() - 2, 2, ":0") == 0) {
+    return endpoint.substr(0, endpoint.size() - 1) + "*";
+  }
+  return endpoint;
+}
+
+void SetCommonOptions(zmq::socket_t& s, const ZmqOptions& o) {
+  const int hwm = static_cast<int>(std::min<int64_t>(o.send_queue_limit, INT32_MAX));
+  s.set(zmq::sockopt::sndhwm, hwm);
+  s.set(zmq::sockopt::rcvhwm, hwm);
+  s.set(zmq::sockopt::linger, 0);
+  s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(o.max_message_bytes));
+  s.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(o.heartbeat_interval.count()));
+  s.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(o.peer_timeout.count()));
+  s.set(zmq::sockopt::heartbeat_ttl, static_cast<int>(o.peer_timeout.count()));
+}
+
+// A socket's monitor: libzmq reports connection events on an inproc PAIR.
+std::unique_ptr<zmq::socket_t> Monitor(zmq::context_t& context, zmq::socket_t& socket, int events) {
+  static std::atomic<int> counter{0};
+  std::string address = "inproc://keel-zmq-monitor-" + std::to_string(counter++);
+  if (zmq_socket_monitor(socket.handle(), address.c_str(), events) != 0) return nullptr;
+  auto pair = std::make_unique<zmq::socket_t>(context, zmq::socket_type::pair);
+  pair->connect(address);
+  return pair;
+}
+
+// Reads one monitor event; returns its event number, or 0 when none.
+uint16_t ReadMonitorEvent(zmq::socket_t& monitor) {
+  zmq::message_t event, address;
+  if (!monitor.recv(event, zmq::recv_flags::dontwait)) return 0;
+  if (event.more()) (void)monitor.recv(address, zmq::recv_flags::dontwait);
+  if (event.size() < 2) return 0;
+  uint16_t number;
+  std::memcpy(&number, event.data(), sizeof(number));
+  return number;
+}
+
+}  // namespace
+
+struct ZmqTransport::Io {
+  struct Dealer {
+    std::unique_ptr<zmq::socket_t> socket;
+    std::unique_ptr<zmq::socket_t> monitor;
+    bool connected = false;  // the master answered since the last loss
+    bool ever_connected = false;
+    Clock::time_point last_seen;
+  };
+
+  zmq::context_t context{1};
+  std::unique_ptr<zmq::socket_t> router;
+  std::unique_ptr<zmq::socket_t> router_monitor;
+  std::map<std::string, Clock::time_point> router_peers;  // routing id -> last heard
+  std::map<std::string, Dealer> dealers;                  // endpoint -> dealer
+  // Frames accepted by Send() and not yet taken by libzmq (its high-water
+  // mark was reached); kept in order per peer and retried.
+  std::map<std::string, std::deque<std::string>> pending;
+  Clock::time_point next_heartbeat = Clock::now();
+};
+
+ZmqTransport::ZmqTransport(ZmqOptions options, std::function<void(std::function<void()>)> post)
+    : options_(options), post_(std::move(post)) {}
+
+ZmqTransport::~ZmqTransport() { Stop(); }
+
+Status ZmqTransport::Start(TransportHandler* handler) {
+  if (thread_.joinable()) return Status::Error("zmq: already started");
+  handler_ = handler;
+  wakeup_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wakeup_fd_ < 0) return Status::Error("zmq: eventfd failed");
+  io_ = std::make_unique<Io>();
+  thread_ = std::thread([this] { Run(); });
+  return Status::Ok();
+}
+
+void ZmqTransport::Enqueue(Command command) {
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    was_empty = commands_.empty();
+    commands_.push_back(std::move(command));
+  }
+  // One wake-up per batch: the I/O thread drains the whole queue.
+  if (was_empty) {
+    uint64_t one = 1;
+    (void)!::write(wakeup_fd_, &one, sizeof(one));
+  }
+}
+
+Result<std::string> ZmqTransport::RunAndWait(Command command) {
+  if (!thread_.joinable() || stopped_) return Status::Error("zmq: not started");
+  auto promise = std::make_shared<std::promise<Result<std::string>>>();
+  auto future = promise->get_future();
+  command.done = [promise](Result<std::string> r) { promise->set_value(std::move(r)); };
+  Enqueue(std::move(command));
+  // Binding and dialling are local socket calls on the I/O thread; the wait
+  // is short and never on the network.
+  return future.get();
+}
+
+Result<std::string> ZmqTransport::Bind(const std::string& endpoint) {
+  return RunAndWait({Command::Kind::kBind, endpoint, "", nullptr});
+}
+
+Result<PeerId> ZmqTransport::Connect(const std::string& endpoint) {
+  return RunAndWait({Command::Kind::kConnect, endpoint, "", nullptr});
+}
+
+Status ZmqTransport::Send(const PeerId& peer, TransportMessage message) {
+  if (stopped_ || !thread_.joinable()) {
+    dropped_++;
+    return Status::Error("zmq: transport is not running");
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!live_peers_.count(peer)) {
+      dropped_++;
+      return Status::Error("zmq: peer " + peer + " is not connected; message dropped");
+    }
+    size_t& queued = queued_[peer];
+    if (static_cast<int64_t>(queued) >= options_.send_queue_limit) {
+      dropped_++;
+      return Status::Error("zmq: send queue to " + peer + " is full (" +
+                           std::to_string(options_.send_queue_limit) +
+                           " messages); message dropped");
+    }
+    queued++;
+  }
+  Enqueue({Command::Kind::kSend, peer, EncodeEnvelope(message), nullptr});
+  return Status::Ok();
+}
+
+void ZmqTransport::Stop() {
+  if (stopped_.exchange(true)) return;
+  if (thread_.joinable()) {
+    Enqueue({Command::Kind::kStop, "", "", nullptr});
+    thread_.join();
+  }
+  io_.reset();
+  if (wakeup_fd_ >= 0) ::close(wakeup_fd_);
+  wakeup_fd_ = -1;
+}
+
+TransportCounters ZmqTransport::Counters() const {
+  TransportCounters c;
+  c.messages_in = messages_in_;
+  c.messages_out = messages_out_;
+  c.bytes_in = bytes_in_;
+  c.bytes_out = bytes_out_;
+  c.dropped = dropped_;
+  c.malformed = malformed_;
+  c.reconnects = reconnects_;
+  return c;
+}
+
+void ZmqTransport::Run() {
+  Io& io = *io_;
+  // Handler calls run later on the core strand; after Stop() none may run.
+  auto deliver = [this](std::function<void(TransportHandler*)> call) {
+    post_([this, call = std::move(call)] {
+      if (!stopped_) call(handler_);
+    });
+  };
+  auto peer_connected = [&](const std::string& peer) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      live_peers_.insert(peer);
+    }
+    deliver([peer](TransportHandler* h) { h->OnPeerConnected(peer); });
+  };
+  // Frames left for a peer that went away are dropped, and counted.
+  auto forget_pending = [&](const std::string& peer, size_t frames) {
+    if (frames == 0) return;
+    dropped_ += frames;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& queued = queued_[peer];
+    queued -= std::min(queued, frames);
+  };
+  auto peer_lost = [&](const std::string& peer) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      live_peers_.erase(peer);
+    }
+    if (auto it = io.pending.find(peer); it != io.pending.end()) {
+      forget_pending(peer, it->second.size());
+      io.pending.erase(it);
+    }
+    deliver([peer](TransportHandler* h) { h->OnPeerLost(peer); });
+  };
+  // Counts and hands over one frame body from `peer`.
+  auto receive = [&](const std::string& peer, const zmq::message_t& body) {
+    bytes_in_ += body.size();
+    auto message = DecodeEnvelope(std::string_view(body.data<char>(), body.size()));
+    if (!message.ok()) {
+      malformed_++;
+      return;
+    }
+    if (IsControl(message->type)) return;
+    messages_in_++;
+    deliver([peer, m = std::move(message).value()](TransportHandler* h) mutable {
+      h->OnMessage(peer, std::move(m));
+    });
+  };
+  enum class Sent { kYes, kWouldBlock, kGone };
+  auto send_to_router_peer = [&](const std::string& id, const std::string& frame) {
+    zmq::message_t routing(id.data(), id.size());
+    zmq::message_t body(frame.data(), frame.size());
+    try {
+      // With ROUTER_MANDATORY the first part already fails when the peer's
+      // pipe is full, so a message is never half sent.
+      if (!io.router->send(routing, zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        return Sent::kWouldBlock;
+      }
+      (void)io.router->send(body, zmq::send_flags::dontwait);
+    } catch (const zmq::error_t&) {
+      return Sent::kGone;  // EHOSTUNREACH: the peer's connection is gone
+    }
+    return Sent::kYes;
+  };
+  auto send_to_dealer = [&](Io::Dealer& d, const std::string& frame) {
+    zmq::message_t body(frame.data(), frame.size());
+    try {
+      return d.socket->send(body, zmq::send_flags::dontwait) ? Sent::kYes : Sent::kWouldBlock;
+    } catch (const zmq::error_t&) {
+      return Sent::kGone;
+    }
+  };
+  // Writes what is pending for `peer` until libzmq pushes back.
+  auto flush = [&](const std::string& peer, std::deque<std::string>& frames) {
+    size_t done = 0;
+    while (!frames.empty()) {
+      Sent sent = Sent::kGone;
+      if (auto d = io.dealers.find(peer); d != io.dealers.end()) {
+        sent = d->second.connected ? send_to_dealer(d->second, frames.front()) : Sent::kGone;
+      } else if (io.router && io.router_peers.count(peer)) {
+        sent = send_to_router_peer(peer, frames.front());
+      }
+      if (sent == Sent::kWouldBlock) break;
+      if (sent == Sent::kYes) {
+        messages_out_++;
+        bytes_out_ += frames.front().size();
+      } else {
+        dropped_++;
+      }
+      frames.pop_front();
+      ++done;
+    }
+    if (done > 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto& queued = queued_[peer];
+      queued -= std::min(queued, done);
+    }
+  };
+
+  const std::string heartbeat = ControlFrame(kHeartbeat);
+  const std::string hello = ControlFrame(kHello);
+  bool running = true;
+  while (running) {
+    std::vector<zmq::pollitem_t> items;
+    items.push_back({nullptr, wakeup_fd_, ZMQ_POLLIN, 0});
+    if (io.router) items.push_back({io.router->handle(), 0, ZMQ_POLLIN, 0});
+    if (io.router_monitor) items.push_back({io.router_monitor->handle(), 0, ZMQ_POLLIN, 0});
+    for (auto& [endpoint, d] : io.dealers) {
+      items.push_back({d.socket->handle(), 0, ZMQ_POLLIN, 0});
+      if (d.monitor) items.push_back({d.monitor->handle(), 0, ZMQ_POLLIN, 0});
+    }
+    auto wait =
+        std::chrono::duration_cast<std::chrono::milliseconds>(io.next_heartbeat - Clock::now());
+    // Frames waiting on a full pipe are retried soon; libzmq has no
+    // per-peer writability to wait on for a ROUTER.
+    if (!io.pending.empty()) wait = std::min(wait, std::chrono::milliseconds(1));
+    zmq::poll(items.data(), items.size(), std::max(wait, std::chrono::milliseconds(0)));
+
+    // Commands from the core.
+    uint64_t ignored;
+    (void)!::read(wakeup_fd_, &ignored, sizeof(ignored));
+    std::deque<Command> commands;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      commands.swap(commands_);
+    }
+    for (auto& c : commands) {
+      switch (c.kind) {
+        case Command::Kind::kStop:
+          running = false;
+          break;
+        case Command::Kind::kBind:
+          try {
+            if (!io.router) {
+              io.router = std::make_unique<zmq::socket_t>(io.context, zmq::socket_type::router);
+              SetCommonOptions(*io.router, options_);
+              io.router->set(zmq::sockopt::router_mandatory, 1);
+              // A reconnecting agent keeps its identity; the new connection
+              // must take over from the stale one.
+              io.router->set(zmq::sockopt::router_handover, 1);
+              io.router_monitor = Monitor(
+                  io.context, *io.router,
+                  ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
+            }
+            io.router->bind(ZmqEndpoint(c.endpoint));
+            c.done(io.router->get(zmq::sockopt::last_endpoint));
+          } catch (const zmq::error_t& e) {
+            c.done(Status::Error("zmq: cannot bind " + c.endpoint + ": " + e.what()));
+          }
+          break;
+        case Command::Kind::kConnect:
+          try {
+            if (io.dealers.count(c.endpoint)) {
+              c.done(Status::Error("zmq: already connected to " + c.endpoint));
+              break;
+            }
+            Io::Dealer d;
+            d.socket = std::make_unique<zmq::socket_t>(io.context, zmq::socket_type::dealer);
+            SetCommonOptions(*d.socket, options_);
+            d.socket->set(zmq::sockopt::routing_id, RandomIdentity());
+            d.socket->set(zmq::sockopt::immediate, 1);
+            d.socket->set(zmq::sockopt::reconnect_ivl,
+                          static_cast<int>(options_.reconnect_initial.count()));
+            d.socket->set(zmq::sockopt::reconnect_ivl_max,
+                          static_cast<int>(options_.reconnect_max.count()));
+            d.monitor =
+                Monitor(io.context, *d.socket, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+            d.socket->connect(c.endpoint);
+            io.dealers.emplace(c.endpoint, std::move(d));
+            c.done(c.endpoint);
+          } catch (const zmq::error_t& e) {
+            c.done(Status::Error("zmq: cannot connect to " + c.endpoint + ": " + e.what()));
+          }
+          break;
+        case Command::Kind::kSend:
+          io.pending[c.endpoint].push_back(std::move(c.frame));
+          break;
+      }
+    }
+    if (!running) break;
+    for (auto it = io.pending.begin(); it != io.pending.end();) {
+      flush(it->first, it->second);
+      it = it->second.empty() ? io.pending.erase(it) : std::next(it);
+    }
+
+    const auto now = Clock::now();
+    // Inbound frames, bounded per pass so commands and heartbeats keep flowing.
+    if (io.router) {
+      for (int i = 0; i < 10000; ++i) {
+        zmq::message_t routing, body;
+        if (!io.router->recv(routing, zmq::recv_flags::dontwait)) break;
+        std::string id(routing.data<char>(), routing.size());
+        bool well_formed =
+            routing.more() && io.router->recv(body, zmq::recv_flags::dontwait) && !body.more();
+        while (io.router->get(zmq::sockopt::rcvmore)) {
+          zmq::message_t extra;
+          (void)io.router->recv(extra, zmq::recv_flags::dontwait);
+          well_formed = false;
+        }
+        if (!well_formed) {
+          malformed_++;
+          continue;
+        }
+        auto [it, is_new] = io.router_peers.insert_or_assign(id, now);
+        if (is_new) {
+          peer_connected(id);
+          (void)send_to_router_peer(id, heartbeat);  // tells the dealer it is heard
+        }
+        receive(id, body);
+      }
+    }
+    if (io.router_monitor) {
+      while (uint16_t event = ReadMonitorEvent(*io.router_monitor)) {
+        if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+          malformed_++;  // bytes that were not ZMTP: the connection was dropped
+        }
+      }
+    }
+    for (auto& [endpoint, d] : io.dealers) {
+      while (d.monitor) {
+        uint16_t event = ReadMonitorEvent(*d.monitor);
+        if (event == 0) break;
+        if (event == ZMQ_EVENT_CONNECTED) {
+          if (d.ever_connected) reconnects_++;
+          d.ever_connected = true;
+        } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+          (void)send_to_dealer(d, hello);
+        }
+      }
+      for (int i = 0; i < 10000; ++i) {
+        zmq::message_t body;
+        if (!d.socket->recv(body, zmq::recv_flags::dontwait)) break;
+        d.last_seen = now;
+        if (!d.connected) {
+          d.connected = true;
+          peer_connected(endpoint);
+        }
+        receive(endpoint, body);
+      }
+    }
+
+    // Heartbeats out, silent peers lost.
+    if (now >= io.next_heartbeat) {
+      io.next_heartbeat = now + options_.heartbeat_interval;
+      for (auto it = io.router_peers.begin(); it != io.router_peers.end();) {
+        if (now - it->second > options_.peer_timeout) {
+          peer_lost(it->first);
+          it = io.router_peers.erase(it);
+        } else {
+          (void)send_to_router_peer(it->first, heartbeat);
+          ++it;
+        }
+      }
+      for (auto& [endpoint, d] : io.dealers) {
+        (void)send_to_dealer(d, heartbeat);
+        if (d.connected && now - d.last_seen > options_.peer_timeout) {
+          d.connected = false;
+          peer_lost(endpoint);
+        }
+      }
+    }
+  }
+  // Sockets close before the context, on the thread that used them.
+  io.dealers.clear();
+  io.router_monitor.reset();
+  io.router.reset();
+}
+
+}  // namespace keel::modules

@@ -1,0 +1,86 @@
+// ZmqTransport (`zmq`): the default transport. The master binds a ROUTER
+// socket, each agent connects a DEALER; both run on one I/O thread owned by
+// the transport.
+//
+// Liveness is judged per peer, not per TCP connection: both sides send a
+// heartbeat envelope every `heartbeat_interval`, and a peer silent for
+// `peer_timeout` is reported lost. ZMTP heartbeats (the same interval and
+// timeout) additionally let libzmq drop and re-dial a dead connection. A
+// DEALER keeps one routing identity across reconnects, so the master sees a
+// reconnecting agent as the same peer.
+//
+// Backpressure: every peer has a bounded queue of `send_queue_limit`
+// messages, counted from Send() until libzmq has taken the message. Send() on
+// a full queue, to an unknown peer or to a peer not connected right now fails
+// at once and counts `dropped`; the caller decides whether to retry. Messages
+// still queued when their peer is lost are dropped and counted.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "keel/transport.hpp"
+
+namespace keel::modules {
+
+struct ZmqOptions {
+  int64_t send_queue_limit = 100000;
+  std::chrono::milliseconds heartbeat_interval{1000};
+  std::chrono::milliseconds peer_timeout{5000};
+  std::chrono::milliseconds reconnect_initial{100};
+  std::chrono::milliseconds reconnect_max{10000};
+  uint64_t max_message_bytes = 64ull << 20;
+};
+
+class ZmqTransport : public Transport {
+ public:
+  // `post` runs a function on the daemon's core strand (ModuleContext::Post).
+  ZmqTransport(ZmqOptions options, std::function<void(std::function<void()>)> post);
+  ~ZmqTransport() override;
+
+  Status Start(TransportHandler* handler) override;
+  Result<std::string> Bind(const std::string& endpoint) override;
+  Result<PeerId> Connect(const std::string& endpoint) override;
+  Status Send(const PeerId& peer, TransportMessage message) override;
+  void Stop() override;
+  TransportCounters Counters() const override;
+
+ private:
+  struct Io;  // the I/O thread's sockets and state; zmq stays out of this header
+  struct Command {
+    enum class Kind { kBind, kConnect, kSend, kStop } kind;
+    std::string endpoint;  // bind/connect; the peer for send
+    std::string frame;     // an encoded envelope
+    std::function<void(Result<std::string>)> done;
+  };
+
+  void Enqueue(Command command);
+  void Run();
+  Result<std::string> RunAndWait(Command command);
+
+  const ZmqOptions options_;
+  const std::function<void(std::function<void()>)> post_;
+  TransportHandler* handler_ = nullptr;
+  std::unique_ptr<Io> io_;
+  std::thread thread_;
+  int wakeup_fd_ = -1;
+
+  std::mutex mu_;  // guards the three below
+  std::deque<Command> commands_;
+  std::set<PeerId> live_peers_;      // connected now, as the core was told
+  std::map<PeerId, size_t> queued_;  // accepted by Send(), not yet written
+
+  std::atomic<bool> stopped_{false};
+  std::atomic<uint64_t> messages_in_{0}, messages_out_{0}, bytes_in_{0}, bytes_out_{0};
+  std::atomic<uint64_t> dropped_{0}, malformed_{0}, reconnects_{0};
+};
+
+}  // namespace keel::modules

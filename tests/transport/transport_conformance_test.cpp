@@ -1,0 +1,350 @@
+// One suite for every transport module built in this tree (zmq, tcp, ...):
+// each test runs against the real module library, loaded as a daemon loads
+// it, on its own io_context thread as the daemon's core strand.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <google/protobuf/struct.pb.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <condition_variable>
+#include <future>
+#include <random>
+#include <thread>
+
+#include "keel/transport.hpp"
+#include "kernel/runtime/json_file.hpp"
+#include "kernel/runtime/module_context.hpp"
+#include "kernel/runtime/module_loader.hpp"
+#include "tests/support/subprocess.hpp"
+
+namespace keel::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Short timers so that loss and reconnection show within a test's patience.
+constexpr const char* kParams =
+    R"({"heartbeat_interval": "100ms", "peer_timeout": "1s", "reconnect_initial": "50ms",
+        "reconnect_max": "500ms", "send_queue_limit": 100000})";
+
+std::string ModuleDir() { return BuildDir() + "/lib/keel/modules"; }
+
+std::vector<std::string> TransportModules() {
+  std::vector<std::string> names;
+  for (const auto& m : runtime::ModuleRegistry({ModuleDir()}).List().manifests) {
+    if (m.kind == ModuleKind::kTransport) names.push_back(m.name);
+  }
+  return names;
+}
+
+// Records what the transport hands the core, for the test thread to wait on.
+class Recorder : public TransportHandler {
+ public:
+  void OnMessage(const PeerId& peer, TransportMessage message) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    messages_.emplace_back(peer, std::move(message));
+    cv_.notify_all();
+  }
+  void OnPeerConnected(const PeerId& peer) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    connected_.push_back(peer);
+    cv_.notify_all();
+  }
+  void OnPeerLost(const PeerId& peer) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    lost_.push_back(peer);
+    cv_.notify_all();
+  }
+
+  template <typename Pred>
+  bool WaitFor(Pred pred, std::chrono::milliseconds timeout = 10s) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, timeout, [&] { return pred(); });
+  }
+  size_t message_count() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return messages_.size();
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::pair<PeerId, TransportMessage>> messages_;
+  std::vector<PeerId> connected_;
+  std::vector<PeerId> lost_;
+};
+
+// One side of a link, as a daemon would hold it.
+class Side {
+ public:
+  explicit Side(const std::string& module) : guard_(io_.get_executor()) {
+    runtime::ModuleHost host{&io_, &metrics_, ""};
+    runtime::ModuleLoader loader(runtime::ModuleRegistry({ModuleDir()}),
+                                 [&host](const runtime::Manifest& m, const Parameters& p) {
+                                   return runtime::MakeModuleContext(host, m, p);
+                                 });
+    google::protobuf::Struct params;
+    EXPECT_TRUE(runtime::ParseJsonInto(kParams, "params", &params).ok());
+    auto loaded = loader.Load<Transport>(module, ModuleKind::kTransport, params, "transport");
+    EXPECT_TRUE(loaded.ok()) << loaded.status().message();
+    transport_ = std::move(loaded).value();
+    thread_ = std::thread([this] { io_.run(); });
+    EXPECT_TRUE(OnCore([&] { return transport_->Start(&recorder_); }).ok());
+  }
+  ~Side() {
+    OnCore([&] {
+      transport_->Stop();
+      return Status::Ok();
+    });
+    transport_.reset();
+    guard_.reset();
+    io_.stop();
+    thread_.join();
+  }
+
+  // Runs `fn` on this side's core strand and waits for its result.
+  template <typename Fn>
+  auto OnCore(Fn fn) -> decltype(fn()) {
+    std::packaged_task<decltype(fn())()> task(std::move(fn));
+    auto result = task.get_future();
+    boost::asio::post(io_, [&task] { task(); });
+    return result.get();
+  }
+
+  Transport& transport() { return *transport_; }
+  Recorder& recorder() { return recorder_; }
+
+ private:
+  boost::asio::io_context io_;
+  runtime::Metrics metrics_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
+  std::shared_ptr<Transport> transport_;
+  Recorder recorder_;
+  std::thread thread_;
+};
+
+TransportMessage Numbered(uint64_t n, size_t size = 16) {
+  std::string payload(std::max<size_t>(size, sizeof(n)), 'x');
+  std::memcpy(payload.data(), &n, sizeof(n));
+  return {"keel.test.Numbered", 1, payload};
+}
+
+uint64_t NumberOf(const TransportMessage& m) {
+  uint64_t n = 0;
+  std::memcpy(&n, m.payload.data(), sizeof(n));
+  return n;
+}
+
+class TransportConformanceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  // A server bound on loopback and `clients` connected to it, all up.
+  void Link(int clients = 1) {
+    server_ = std::make_unique<Side>(GetParam());
+    auto bound = server_->OnCore([&] { return server_->transport().Bind("tcp://127.0.0.1:0"); });
+    ASSERT_TRUE(bound.ok()) << bound.status().message();
+    endpoint_ = *bound;
+    for (int i = 0; i < clients; ++i) {
+      clients_.push_back(std::make_unique<Side>(GetParam()));
+      auto peer =
+          clients_.back()->OnCore([&] { return clients_.back()->transport().Connect(endpoint_); });
+      ASSERT_TRUE(peer.ok()) << peer.status().message();
+      server_peers_.push_back(*peer);
+      ASSERT_TRUE(clients_.back()->recorder().WaitFor([&] {
+        return !clients_.back()->recorder().connected_.empty();
+      })) << "client "
+          << i << " never connected to " << endpoint_;
+    }
+    ASSERT_TRUE(server_->recorder().WaitFor(
+        [&] { return server_->recorder().connected_.size() >= static_cast<size_t>(clients); }));
+  }
+
+  // Sends on `side`'s core, retrying while the bounded queue is full.
+  void SendAll(Side& side, const PeerId& peer, uint64_t count, size_t size = 16) {
+    uint64_t next = 0;
+    while (next < count) {
+      next = side.OnCore([&, start = next] {
+        uint64_t n = start;
+        for (; n < count && n < start + 10000; ++n) {
+          if (!side.transport().Send(peer, Numbered(n, size)).ok()) break;
+        }
+        return n;
+      });
+      if (next < count) std::this_thread::sleep_for(1ms);
+    }
+  }
+
+  std::unique_ptr<Side> server_;
+  std::vector<std::unique_ptr<Side>> clients_;
+  std::vector<PeerId> server_peers_;  // each client's id for the server
+  std::string endpoint_;
+};
+
+TEST_P(TransportConformanceTest, ExchangesMessagesBothWays) {
+  Link();
+  Side& client = *clients_[0];
+  ASSERT_TRUE(client
+                  .OnCore([&] {
+                    return client.transport().Send(server_peers_[0], {"keel.test.Ping", 2, "ping"});
+                  })
+                  .ok());
+  Recorder& s = server_->recorder();
+  ASSERT_TRUE(s.WaitFor([&] { return !s.messages_.empty(); }));
+  PeerId from = s.messages_[0].first;
+  EXPECT_EQ(s.messages_[0].second.type, "keel.test.Ping");
+  EXPECT_EQ(s.messages_[0].second.version, 2u);
+  EXPECT_EQ(s.messages_[0].second.payload, "ping");
+  EXPECT_EQ(from, s.connected_.at(0));
+  ASSERT_TRUE(
+      server_->OnCore([&] {
+               return server_->transport().Send(from, {"keel.test.Pong", 1, "pong"});
+             })
+          .ok());
+  Recorder& c = client.recorder();
+  ASSERT_TRUE(c.WaitFor([&] { return !c.messages_.empty(); }));
+  EXPECT_EQ(c.messages_[0].second.payload, "pong");
+  auto counters = client.OnCore([&] { return client.transport().Counters(); });
+  EXPECT_EQ(counters.messages_out, 1u);
+  EXPECT_EQ(counters.messages_in, 1u);
+  EXPECT_GT(counters.bytes_out, 4u);
+}
+
+TEST_P(TransportConformanceTest, KeepsOrderPerPeer) {
+  Link(2);
+  constexpr uint64_t kCount = 20000;
+  std::thread a([&] { SendAll(*clients_[0], server_peers_[0], kCount); });
+  std::thread b([&] { SendAll(*clients_[1], server_peers_[1], kCount); });
+  a.join();
+  b.join();
+  Recorder& s = server_->recorder();
+  ASSERT_TRUE(s.WaitFor([&] { return s.messages_.size() >= 2 * kCount; }, 30s))
+      << s.message_count();
+  std::map<PeerId, uint64_t> next;
+  for (const auto& [peer, m] : s.messages_) {
+    ASSERT_EQ(NumberOf(m), next[peer]) << "out of order from " << peer;
+    next[peer]++;
+  }
+  EXPECT_EQ(next.size(), 2u);
+}
+
+TEST_P(TransportConformanceTest, CarriesOne16MiBMessage) {
+  Link();
+  std::string big(16 << 20, '\0');
+  std::mt19937_64 random(42);
+  for (auto& ch : big) ch = static_cast<char>(random());
+  ASSERT_TRUE(
+      clients_[0]
+          ->OnCore([&] {
+            return clients_[0]->transport().Send(server_peers_[0], {"keel.test.Big", 1, big});
+          })
+          .ok());
+  Recorder& s = server_->recorder();
+  ASSERT_TRUE(s.WaitFor([&] { return !s.messages_.empty(); }, 30s));
+  EXPECT_TRUE(s.messages_[0].second.payload == big);
+}
+
+TEST_P(TransportConformanceTest, MillionSmallMessagesNoneLostOrDuplicated) {
+  Link();
+  constexpr uint64_t kCount = 1000000;
+  SendAll(*clients_[0], server_peers_[0], kCount);
+  Recorder& s = server_->recorder();
+  ASSERT_TRUE(s.WaitFor([&] { return s.messages_.size() >= kCount; }, 120s)) << s.message_count();
+  std::this_thread::sleep_for(200ms);  // a duplicate would show up now
+  ASSERT_EQ(s.message_count(), kCount);
+  for (uint64_t i = 0; i < kCount; ++i) ASSERT_EQ(NumberOf(s.messages_[i].second), i);
+}
+
+TEST_P(TransportConformanceTest, ReportsASilentPeerLost) {
+  Link();
+  PeerId client_as_seen = server_->recorder().connected_.at(0);
+  auto stopped = std::chrono::steady_clock::now();
+  clients_.clear();  // the client stops: no more heartbeats
+  Recorder& s = server_->recorder();
+  ASSERT_TRUE(s.WaitFor([&] { return !s.lost_.empty(); }, 5s));
+  EXPECT_EQ(s.lost_[0], client_as_seen);
+  // peer_timeout is 1 s; one heartbeat interval of slack for the check.
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped, 2500ms);
+}
+
+TEST_P(TransportConformanceTest, ReconnectsWhenTheServerComesBack) {
+  Link();
+  Side& client = *clients_[0];
+  server_.reset();
+  Recorder& c = client.recorder();
+  ASSERT_TRUE(c.WaitFor([&] { return !c.lost_.empty(); }, 5s)) << "server loss not reported";
+
+  server_ = std::make_unique<Side>(GetParam());
+  ASSERT_TRUE(server_->OnCore([&] { return server_->transport().Bind(endpoint_); }).ok());
+  ASSERT_TRUE(c.WaitFor([&] { return c.connected_.size() >= 2; }, 10s)) << "no reconnection";
+  ASSERT_TRUE(
+      client
+          .OnCore([&] {
+            return client.transport().Send(server_peers_[0], {"keel.test.After", 1, "again"});
+          })
+          .ok());
+  Recorder& s = server_->recorder();
+  ASSERT_TRUE(s.WaitFor([&] { return !s.messages_.empty(); }));
+  EXPECT_EQ(s.messages_[0].second.payload, "again");
+  EXPECT_GE(client.OnCore([&] { return client.transport().Counters(); }).reconnects, 1u);
+}
+
+TEST_P(TransportConformanceTest, GarbageIsCountedAndOthersAreStillServed) {
+  Link();
+  auto port = static_cast<uint16_t>(std::stoi(endpoint_.substr(endpoint_.rfind(':') + 1)));
+  // Random bytes, then a huge length prefix, from a client that is no Keel
+  // daemon at all.
+  for (const std::string& junk : {std::string("\x13\x37 this is not a frame \xff\xfe\x00\x01", 28),
+                                  std::string("\x7f\xff\xff\xff\xff\xff\xff\xff", 8)}) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    ::send(fd, junk.data(), junk.size(), MSG_NOSIGNAL);
+    std::this_thread::sleep_for(200ms);
+    ::close(fd);
+  }
+  bool counted = false;
+  for (int i = 0; i < 50 && !counted; ++i) {
+    counted = server_->OnCore([&] { return server_->transport().Counters(); }).malformed > 0;
+    if (!counted) std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(counted) << "garbage was not counted as malformed";
+  // The good client is still served.
+  ASSERT_TRUE(
+      clients_[0]
+          ->OnCore([&] {
+            return clients_[0]->transport().Send(server_peers_[0], {"keel.test.Still", 1, "here"});
+          })
+          .ok());
+  Recorder& s = server_->recorder();
+  ASSERT_TRUE(s.WaitFor([&] { return !s.messages_.empty(); }));
+  EXPECT_EQ(s.messages_[0].second.payload, "here");
+}
+
+TEST_P(TransportConformanceTest, SendToAnUnknownPeerFailsAndCountsADrop) {
+  Link();
+  auto status = server_->OnCore([&] {
+    return server_->transport().Send("no-such-peer", {"keel.test.Lost", 1, ""});
+  });
+  // Either refused at once or dropped on the I/O thread; it is never delivered
+  // and always counted.
+  bool counted = false;
+  for (int i = 0; i < 50 && !counted; ++i) {
+    counted = server_->OnCore([&] { return server_->transport().Counters(); }).dropped > 0;
+    if (!counted) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(counted);
+  (void)status;
+}
+
+INSTANTIATE_TEST_SUITE_P(Modules, TransportConformanceTest, ::testing::ValuesIn(TransportModules()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace keel::test
