@@ -51,6 +51,8 @@ Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<Server::Imp
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
   if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+  auto local = stream_.socket().local_endpoint(ec);
+  if (!ec) local_ = local.address().to_string();
 }
 
 void Connection::Start() {
@@ -121,6 +123,7 @@ void Connection::Dispatch() {
   }
   request.body = std::move(msg.body());
   request.remote_address = remote_;
+  request.local_address = local_;
 
   auto state = std::make_shared<Responder::State>();
   state->connection = shared_from_this();

@@ -47,6 +47,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   std::shared_ptr<StreamImpl> streaming_;
   std::string remote_;
+  std::string local_;
   char peek_[512];
 };
 

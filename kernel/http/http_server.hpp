@@ -36,6 +36,7 @@ struct Request {
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string remote_address;  // "127.0.0.1:53412"
+  std::string local_address;   // the address the client reached, "10.0.0.5"
 
   // "" when absent. REQUIRES: `lower_name` is lower case.
   std::string Header(std::string_view lower_name) const;

@@ -30,11 +30,43 @@ struct Daemon::Impl {
   std::unique_ptr<http::Server> http;
 };
 
-Daemon::Daemon(std::string name) : name_(std::move(name)), impl_(std::make_unique<Impl>()) {}
+Daemon::Daemon(std::string name, std::vector<std::string> module_path, std::string work_dir,
+               bool serving)
+    : name_(std::move(name)), impl_(std::make_unique<Impl>()) {
+  host_.io = serving ? &impl_->io : nullptr;
+  host_.metrics = &metrics_;
+  host_.work_dir = std::move(work_dir);
+  loader_ = std::make_unique<ModuleLoader>(
+      ModuleRegistry(std::move(module_path)),
+      [this](const Manifest& m, const Parameters& p) { return MakeModuleContext(host_, m, p); });
+}
 
 Daemon::~Daemon() {
-  // Modules may hold timers on the io_context: they go first.
+  // Daemon parts use modules, and modules may hold timers on the io_context:
+  // parts go first, then modules, then the io_context.
+  parts_.clear();
   modules_.clear();
+  loader_.reset();
+}
+
+std::shared_ptr<Module> Daemon::FindModule(ModuleKind kind) const {
+  for (const auto& m : modules_) {
+    if (m.request.kind == kind) return m.instance;
+  }
+  return nullptr;
+}
+
+Result<std::shared_ptr<Module>> Daemon::LoadModule(const ModuleRequest& request) {
+  auto prepared = loader_->Prepare(request.name, request.kind, *request.parameters, request.where);
+  if (!prepared.ok()) return prepared.status();
+  auto instance = loader_->Create(*prepared);
+  if (!instance.ok()) return Status::Error(request.where + ": " + instance.status().message());
+  modules_.push_back(
+      {request, prepared->manifest.version, prepared->manifest.library_path, *instance});
+  LOG_IF(INFO, host_.io != nullptr)
+      << "loaded " << ModuleKindName(request.kind) << " module '" << request.name << "' "
+      << prepared->manifest.version << " from " << prepared->manifest.library_path;
+  return instance;
 }
 
 boost::asio::io_context& Daemon::io() { return impl_->io; }
@@ -212,31 +244,13 @@ int DaemonMain(const DaemonSpec& spec, int argc, char** argv) {
   std::vector<std::string> module_path = RepeatedStringField(*config, "module_path");
   if (module_path.empty()) module_path = DefaultModulePath();
 
-  Daemon daemon(spec.name);
-  ModuleHost host;
-  host.io = check_only ? nullptr : &daemon.io();
-  host.metrics = &daemon.metrics();
-  host.work_dir = check_only ? "" : StringField(*config, "work_dir");
-  ModuleLoader loader(ModuleRegistry(module_path), [&host](const Manifest& m, const Parameters& p) {
-    return MakeModuleContext(host, m, p);
-  });
-
-  std::vector<LoadedModule> loaded;
+  Daemon daemon(spec.name, module_path, check_only ? "" : StringField(*config, "work_dir"),
+                !check_only);
   if (errors.empty()) {
     for (const auto& request : spec.modules(*config)) {
-      auto prepared =
-          loader.Prepare(request.name, request.kind, *request.parameters, request.where);
-      if (!prepared.ok()) {
-        errors.push_back(prepared.status().message());
-        continue;
+      if (auto loaded = daemon.LoadModule(request); !loaded.ok()) {
+        errors.push_back(loaded.status().message());
       }
-      auto instance = loader.Create(*prepared);
-      if (!instance.ok()) {
-        errors.push_back(request.where + ": " + instance.status().message());
-        continue;
-      }
-      loaded.push_back({request, prepared->manifest.version, prepared->manifest.library_path,
-                        std::move(instance).value()});
     }
   }
 
@@ -245,7 +259,7 @@ int DaemonMain(const DaemonSpec& spec, int argc, char** argv) {
     std::cout << program << ": config OK";
     if (!sources.config_path.empty()) std::cout << " (" << sources.config_path << ")";
     std::cout << "; modules:";
-    for (const auto& m : loaded) std::cout << " " << m.request.name << "@" << m.version;
+    for (const auto& m : daemon.modules()) std::cout << " " << m.request.name << "@" << m.version;
     std::cout << "\n";
     return 0;
   }
@@ -264,11 +278,6 @@ int DaemonMain(const DaemonSpec& spec, int argc, char** argv) {
     fs::create_directories(work_dir, ec);
     if (ec) return fail({"work_dir " + work_dir + ": " + ec.message()});
   }
-  for (const auto& m : loaded) {
-    LOG(INFO) << "loaded " << ModuleKindName(m.request.kind) << " module '" << m.request.name
-              << "' " << m.version << " from " << m.library;
-  }
-  daemon.set_modules(std::move(loaded));
 
   const std::string ip = StringField(*config, "ip");
   const uint32_t port = UintField(*config, "port");

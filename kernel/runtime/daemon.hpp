@@ -15,6 +15,7 @@
 #include "keel/module.hpp"
 #include "keel/status.hpp"
 #include "kernel/runtime/metrics.hpp"
+#include "kernel/runtime/module_context.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -44,10 +45,15 @@ struct LoadedModule {
   std::shared_ptr<Module> instance;
 };
 
+class ModuleLoader;
+
 // The running daemon's shared machinery. Lives for the whole run.
 class Daemon {
  public:
-  explicit Daemon(std::string name);
+  // `work_dir` empty and `serving` false for --check-config: modules then get
+  // no strand to post to and no directory.
+  Daemon(std::string name, std::vector<std::string> module_path, std::string work_dir,
+         bool serving);
   ~Daemon();
 
   const std::string& name() const { return name_; }
@@ -55,7 +61,17 @@ class Daemon {
   http::Server& http();
   Metrics& metrics() { return metrics_; }
   const std::vector<LoadedModule>& modules() const { return modules_; }
-  void set_modules(std::vector<LoadedModule> modules) { modules_ = std::move(modules); }
+  ModuleLoader& loader() { return *loader_; }
+  // The first loaded module of `kind`, or null.
+  std::shared_ptr<Module> FindModule(ModuleKind kind) const;
+  const std::string& work_dir() const { return host_.work_dir; }
+
+  // Loads a module after start (the agent learns its transport from the
+  // master); the same checks as at start, and it joins modules().
+  Result<std::shared_ptr<Module>> LoadModule(const ModuleRequest& request);
+
+  // Keeps a daemon part alive for the whole run (destroyed before modules).
+  void Keep(std::shared_ptr<void> part) { parts_.push_back(std::move(part)); }
 
   // Binds the HTTP server; the error names address and port.
   Status Listen(const std::string& ip, uint16_t port);
@@ -67,7 +83,10 @@ class Daemon {
   std::string name_;
   Metrics metrics_;
   std::unique_ptr<Impl> impl_;
+  ModuleHost host_;
+  std::unique_ptr<ModuleLoader> loader_;
   std::vector<LoadedModule> modules_;
+  std::vector<std::shared_ptr<void>> parts_;
 };
 
 struct DaemonSpec {
