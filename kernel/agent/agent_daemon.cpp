@@ -2,6 +2,7 @@
 
 #include "keel/config/config.pb.h"
 #include "keel/resources.hpp"
+#include "kernel/agent/master_link.hpp"
 #include "kernel/runtime/address.hpp"
 
 namespace keel::agent {
@@ -60,7 +61,15 @@ runtime::DaemonSpec AgentDaemonSpec() {
   spec.new_config = [] { return std::make_unique<config::AgentConfig>(); };
   spec.validate = ValidateAgent;
   spec.modules = AgentModules;
-  spec.start = [](runtime::Daemon& daemon, const google::protobuf::Message&) {
+  spec.start = [](runtime::Daemon& daemon, const google::protobuf::Message& m) {
+    const auto& c = AsAgent(m);
+    auto master = runtime::ParseHostPort(c.master());
+    if (!master.ok()) return master.status();
+    // The config outlives the daemon's run (DaemonMain owns it).
+    auto link = std::make_shared<MasterLink>(daemon, *master, c.transport().name(),
+                                             &c.transport().parameters());
+    link->Start();
+    daemon.Keep(link);
     return Status::Ok();
   };
   return spec;

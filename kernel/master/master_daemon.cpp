@@ -4,6 +4,8 @@
 
 #include "keel/allocator.hpp"
 #include "keel/config/config.pb.h"
+#include "keel/transport.hpp"
+#include "kernel/master/transport_service.hpp"
 
 namespace keel::master {
 
@@ -48,7 +50,17 @@ runtime::DaemonSpec MasterDaemonSpec() {
   spec.new_config = [] { return std::make_unique<config::MasterConfig>(); };
   spec.validate = ValidateMaster;
   spec.modules = MasterModules;
-  spec.start = [](runtime::Daemon& daemon, const google::protobuf::Message&) {
+  spec.start = [](runtime::Daemon& daemon, const google::protobuf::Message& m) {
+    const auto& c = AsMaster(m);
+    if (auto transport = daemon.FindModule(ModuleKind::kTransport)) {
+      auto service = std::make_shared<TransportService>(
+          daemon, c.transport().name(), c.transport().parameters(),
+          std::static_pointer_cast<Transport>(transport));
+      std::string endpoint = c.transport_endpoint();
+      if (endpoint.empty()) endpoint = "tcp://" + c.ip() + ":0";
+      if (auto s = service->Start(endpoint); !s.ok()) return s;
+      daemon.Keep(service);
+    }
     return Status::Ok();
   };
   return spec;

@@ -1,0 +1,139 @@
+#include "kernel/agent/master_link.hpp"
+
+#include <glog/logging.h>
+#include <google/protobuf/struct.pb.h>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "kernel/http/http_client.hpp"
+#include "kernel/runtime/json_file.hpp"
+#include "kernel/runtime/transport_status.hpp"
+
+namespace keel::agent {
+
+namespace {
+constexpr std::chrono::milliseconds kMaxBackoff{30000};
+}
+
+struct MasterLink::Timer {
+  explicit Timer(boost::asio::io_context& io) : timer(io) {}
+  boost::asio::steady_timer timer;
+};
+
+MasterLink::MasterLink(runtime::Daemon& daemon, runtime::HostPort master, std::string configured,
+                       const google::protobuf::Struct* parameters)
+    : daemon_(daemon),
+      master_(std::move(master)),
+      module_(std::move(configured)),
+      parameters_(parameters),
+      timer_(std::make_unique<Timer>(daemon.io())) {}
+
+MasterLink::~MasterLink() {
+  if (transport_) transport_->Stop();
+}
+
+void MasterLink::Start() {
+  daemon_.http().Route(
+      "GET", "/agent/transport", [this](const http::Request&, http::Responder responder) {
+        google::protobuf::Struct body;
+        auto& f = *body.mutable_fields();
+        f["master"].set_string_value(master_.host + ":" + std::to_string(master_.port));
+        f["transport"].set_string_value(module_);
+        f["endpoint"].set_string_value(endpoint_);
+        f["connected"].set_bool_value(connected_);
+        if (!last_error_.empty()) f["error"].set_string_value(last_error_);
+        if (transport_) runtime::AddTransportCounters(transport_->Counters(), &body);
+        responder.Respond(http::Response::Json(200, runtime::ToJson(body)));
+      });
+  Discover();
+}
+
+void MasterLink::Discover() {
+  std::weak_ptr<MasterLink> weak = weak_from_this();
+  http::Get(
+      daemon_.io(), master_.host, master_.port, "/master/transport", std::chrono::seconds(5),
+      [weak](Result<http::Response> response) {
+        auto self = weak.lock();
+        if (!self) return;
+        if (!response.ok()) return self->Retry(response.status().message());
+        if (response->status != 200) {
+          return self->Retry("GET /master/transport answered " + std::to_string(response->status));
+        }
+        google::protobuf::Struct body;
+        if (auto s = runtime::ParseJsonInto(response->body, "GET /master/transport", &body);
+            !s.ok()) {
+          return self->Retry(s.message());
+        }
+        const auto& f = body.fields();
+        auto module = f.find("transport");
+        auto endpoint = f.find("endpoint");
+        if (module == f.end() || endpoint == f.end()) {
+          return self->Retry("GET /master/transport: no transport or endpoint");
+        }
+        auto parameters = f.find("parameters");
+        self->OnDiscovered(
+            module->second.string_value(), endpoint->second.string_value(),
+            parameters == f.end() ? google::protobuf::Struct() : parameters->second.struct_value());
+      });
+}
+
+void MasterLink::OnDiscovered(const std::string& module, const std::string& endpoint,
+                              const google::protobuf::Struct& master_parameters) {
+  const bool learnt = module_.empty();
+  if (!module_.empty() && module_ != module) {
+    return Retry("the master uses transport '" + module + "' but this agent is configured for '" +
+                 module_ + "'");
+  }
+  if (!transport_) {
+    module_ = module;
+    std::shared_ptr<Module> loaded = daemon_.FindModule(ModuleKind::kTransport);
+    if (!loaded) {
+      // A transport learnt from the master runs with the master's parameters,
+      // so both ends agree on heartbeats and timeouts.
+      if (learnt) {
+        learnt_parameters_ = std::make_unique<google::protobuf::Struct>(master_parameters);
+      }
+      auto result = daemon_.LoadModule({"transport", ModuleKind::kTransport, module,
+                                        learnt ? learnt_parameters_.get() : parameters_});
+      if (!result.ok()) return Retry(result.status().message());
+      loaded = *result;
+    }
+    transport_ = std::static_pointer_cast<Transport>(loaded);
+    if (auto s = transport_->Start(this); !s.ok()) return Retry(s.message());
+  }
+  auto peer = transport_->Connect(endpoint);
+  if (!peer.ok()) return Retry(peer.status().message());
+  endpoint_ = endpoint;
+  last_error_.clear();
+  LOG(INFO) << "connecting to the master's " << module_ << " transport at " << endpoint;
+}
+
+void MasterLink::Retry(const std::string& why) {
+  last_error_ = why;
+  LOG(WARNING) << "master " << master_.host << ":" << master_.port << ": " << why
+               << "; asking again in " << backoff_.count() << "ms";
+  timer_->timer.expires_after(backoff_);
+  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+  std::weak_ptr<MasterLink> weak = weak_from_this();
+  timer_->timer.async_wait([weak](const boost::system::error_code& ec) {
+    if (auto self = weak.lock(); self && !ec) self->Discover();
+  });
+}
+
+void MasterLink::OnMessage(const PeerId& peer, TransportMessage message) {
+  // The agent protocol arrives with the cluster issue.
+  VLOG(1) << "message " << message.type << " from " << peer;
+}
+
+void MasterLink::OnPeerConnected(const PeerId& peer) {
+  connected_ = true;
+  backoff_ = std::chrono::milliseconds(500);
+  LOG(INFO) << "connected to the master at " << peer;
+}
+
+void MasterLink::OnPeerLost(const PeerId& peer) {
+  connected_ = false;
+  LOG(WARNING) << "lost the master at " << peer << "; the transport keeps reconnecting";
+}
+
+}  // namespace keel::agent

@@ -1,0 +1,55 @@
+// The agent's end of the transport. It asks the master's HTTP port which
+// transport the master runs and where (GET /master/transport), loads that
+// transport module if the config did not name one, and connects; it asks
+// again, with capped exponential backoff, until the master answers.
+// GET /agent/transport reports the link.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "keel/transport.hpp"
+#include "kernel/runtime/address.hpp"
+#include "kernel/runtime/daemon.hpp"
+
+namespace google::protobuf {
+class Struct;
+}
+
+namespace keel::agent {
+
+class MasterLink : public TransportHandler, public std::enable_shared_from_this<MasterLink> {
+ public:
+  // `configured` is the agent config's transport (name empty: learn it).
+  MasterLink(runtime::Daemon& daemon, runtime::HostPort master, std::string configured,
+             const google::protobuf::Struct* parameters);
+  ~MasterLink() override;
+
+  void Start();
+
+  void OnMessage(const PeerId& peer, TransportMessage message) override;
+  void OnPeerConnected(const PeerId& peer) override;
+  void OnPeerLost(const PeerId& peer) override;
+
+ private:
+  struct Timer;
+  void Discover();
+  void OnDiscovered(const std::string& module, const std::string& endpoint,
+                    const google::protobuf::Struct& master_parameters);
+  void Retry(const std::string& why);
+
+  runtime::Daemon& daemon_;
+  runtime::HostPort master_;
+  std::string module_;  // the transport in use, once known
+  const google::protobuf::Struct* parameters_;
+  std::unique_ptr<google::protobuf::Struct> learnt_parameters_;
+  std::shared_ptr<Transport> transport_;
+  std::string endpoint_;
+  bool connected_ = false;
+  std::string last_error_;
+  std::chrono::milliseconds backoff_{500};
+  std::unique_ptr<Timer> timer_;
+};
+
+}  // namespace keel::agent

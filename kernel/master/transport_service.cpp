@@ -1,0 +1,70 @@
+#include "kernel/master/transport_service.hpp"
+
+#include <glog/logging.h>
+#include <google/protobuf/struct.pb.h>
+
+#include "kernel/http/http_server.hpp"
+#include "kernel/runtime/transport_status.hpp"
+
+namespace keel::master {
+
+TransportService::TransportService(runtime::Daemon& daemon, std::string module_name,
+                                   const google::protobuf::Struct& parameters,
+                                   std::shared_ptr<Transport> transport)
+    : daemon_(daemon),
+      module_name_(std::move(module_name)),
+      parameters_(parameters),
+      transport_(std::move(transport)) {}
+
+TransportService::~TransportService() { transport_->Stop(); }
+
+Status TransportService::Start(const std::string& endpoint) {
+  if (auto s = transport_->Start(this); !s.ok()) return s;
+  auto bound = transport_->Bind(endpoint);
+  if (!bound.ok())
+    return Status::Error("transport '" + module_name_ + "': " + bound.status().message());
+  endpoint_ = *bound;
+  LOG(INFO) << "transport '" << module_name_ << "' listening on " << endpoint_;
+
+  daemon_.http().Route("GET", "/master/transport",
+                       [this](const http::Request& request, http::Responder responder) {
+                         google::protobuf::Struct body;
+                         auto& f = *body.mutable_fields();
+                         f["transport"].set_string_value(module_name_);
+                         f["endpoint"].set_string_value(AdvertisedEndpoint(request.local_address));
+                         f["peers"].set_number_value(static_cast<double>(peers_.size()));
+                         *f["parameters"].mutable_struct_value() = parameters_;
+                         runtime::AddTransportCounters(transport_->Counters(), &body);
+                         responder.Respond(http::Response::Json(200, runtime::ToJson(body)));
+                       });
+  return Status::Ok();
+}
+
+std::string TransportService::AdvertisedEndpoint(const std::string& local_address) const {
+  const std::string scheme = "tcp://";
+  if (endpoint_.rfind(scheme, 0) != 0 || local_address.empty()) return endpoint_;
+  auto colon = endpoint_.rfind(':');
+  std::string host = endpoint_.substr(scheme.size(), colon - scheme.size());
+  if (host != "0.0.0.0" && host != "*" && host != "[::]") return endpoint_;
+  std::string reachable =
+      local_address.find(':') == std::string::npos ? local_address : "[" + local_address + "]";
+  return scheme + reachable + endpoint_.substr(colon);
+}
+
+void TransportService::OnMessage(const PeerId& peer, TransportMessage message) {
+  // The agent protocol arrives with the cluster issue; until then the master
+  // only keeps its agents' links alive.
+  VLOG(1) << "message " << message.type << " from " << peer;
+}
+
+void TransportService::OnPeerConnected(const PeerId& peer) {
+  peers_.insert(peer);
+  LOG(INFO) << "transport peer connected: " << peer;
+}
+
+void TransportService::OnPeerLost(const PeerId& peer) {
+  peers_.erase(peer);
+  LOG(WARNING) << "transport peer lost: " << peer;
+}
+
+}  // namespace keel::master

@@ -1,0 +1,48 @@
+// The master's end of the transport: binds it, keeps the set of connected
+// agents' peers and tells agents where to connect (GET /master/transport).
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "keel/transport.hpp"
+#include "kernel/runtime/daemon.hpp"
+
+namespace google::protobuf {
+class Struct;
+}
+
+namespace keel::master {
+
+class TransportService : public TransportHandler {
+ public:
+  // `parameters` are the module's, as configured; agents that learn the
+  // transport from the master use them too, so both ends agree on timers.
+  TransportService(runtime::Daemon& daemon, std::string module_name,
+                   const google::protobuf::Struct& parameters,
+                   std::shared_ptr<Transport> transport);
+  // Stops the transport: no handler call may reach a destroyed service.
+  ~TransportService() override;
+
+  // Starts the transport, binds `endpoint` and serves GET /master/transport.
+  Status Start(const std::string& endpoint);
+
+  void OnMessage(const PeerId& peer, TransportMessage message) override;
+  void OnPeerConnected(const PeerId& peer) override;
+  void OnPeerLost(const PeerId& peer) override;
+
+ private:
+  // The bound endpoint as the asking client can reach it: a wildcard
+  // address is replaced by the address the client's HTTP request reached.
+  std::string AdvertisedEndpoint(const std::string& local_address) const;
+
+  runtime::Daemon& daemon_;
+  std::string module_name_;
+  const google::protobuf::Struct& parameters_;
+  std::shared_ptr<Transport> transport_;
+  std::string endpoint_;
+  std::set<PeerId> peers_;
+};
+
+}  // namespace keel::master
