@@ -25,13 +25,17 @@ test -f "$module_dir/libkeel-allocator-round-robin.so"
 cat > "$tmp/master.json" <<JSON
 {"allocator": {"name": "round-robin", "parameters": {"max_offers_per_step": 10}}}
 JSON
-"$build_dir/bin/keel-master" --config="$tmp/master.json" --module_path="$module_dir" --check-config
+# The built-in modules the default config names (the transport) come from the
+# build tree; the allocator only from the prefix.
+"$build_dir/bin/keel-master" --config="$tmp/master.json" \
+  --module_path="$module_dir:$build_dir/lib/keel/modules" --check-config
 "$build_dir/bin/keelctl" modules list --module_path="$tmp/build/modules" | grep -q round-robin
 
 # A parameter of the wrong type is refused with the module's own manifest.
 echo '{"allocator": {"name": "round-robin", "parameters": {"max_offers_per_step": "ten"}}}' \
   > "$tmp/bad.json"
-if "$build_dir/bin/keel-master" --config="$tmp/bad.json" --module_path="$module_dir" \
+if "$build_dir/bin/keel-master" --config="$tmp/bad.json" \
+     --module_path="$module_dir:$build_dir/lib/keel/modules" \
      --check-config 2> "$tmp/err"; then
   echo "bad parameter was accepted" >&2
   exit 1
