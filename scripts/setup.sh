@@ -11,6 +11,7 @@ PACKAGES=(
   libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev libsodium-dev
+  clang libclang-rt-14-dev     # libFuzzer targets
   curl python3 procps iproute2
 )
 
