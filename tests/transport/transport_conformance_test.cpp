@@ -3,25 +3,19 @@
 // it, on its own io_context thread as the daemon's core strand.
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
-#include <google/protobuf/struct.pb.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <condition_variable>
 #include <future>
 #include <random>
 #include <thread>
 
 #include "keel/transport.hpp"
-#include "kernel/runtime/json_file.hpp"
-#include "kernel/runtime/module_context.hpp"
-#include "kernel/runtime/module_loader.hpp"
 #include "tests/support/subprocess.hpp"
+#include "tests/support/transport_side.hpp"
 
 namespace keel::test {
 namespace {
@@ -35,97 +29,10 @@ constexpr const char* kParams =
 
 std::string ModuleDir() { return BuildDir() + "/lib/keel/modules"; }
 
-std::vector<std::string> TransportModules() {
-  std::vector<std::string> names;
-  for (const auto& m : runtime::ModuleRegistry({ModuleDir()}).List().manifests) {
-    if (m.kind == ModuleKind::kTransport) names.push_back(m.name);
-  }
-  return names;
-}
-
-// Records what the transport hands the core, for the test thread to wait on.
-class Recorder : public TransportHandler {
+// The suite's names for the support types.
+class Side : public TransportSide {
  public:
-  void OnMessage(const PeerId& peer, TransportMessage message) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    messages_.emplace_back(peer, std::move(message));
-    cv_.notify_all();
-  }
-  void OnPeerConnected(const PeerId& peer) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    connected_.push_back(peer);
-    cv_.notify_all();
-  }
-  void OnPeerLost(const PeerId& peer) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    lost_.push_back(peer);
-    cv_.notify_all();
-  }
-
-  template <typename Pred>
-  bool WaitFor(Pred pred, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return pred(); });
-  }
-  size_t message_count() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return messages_.size();
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<std::pair<PeerId, TransportMessage>> messages_;
-  std::vector<PeerId> connected_;
-  std::vector<PeerId> lost_;
-};
-
-// One side of a link, as a daemon would hold it.
-class Side {
- public:
-  explicit Side(const std::string& module) : guard_(io_.get_executor()) {
-    runtime::ModuleHost host{&io_, &metrics_, ""};
-    runtime::ModuleLoader loader(runtime::ModuleRegistry({ModuleDir()}),
-                                 [&host](const runtime::Manifest& m, const Parameters& p) {
-                                   return runtime::MakeModuleContext(host, m, p);
-                                 });
-    google::protobuf::Struct params;
-    EXPECT_TRUE(runtime::ParseJsonInto(kParams, "params", &params).ok());
-    auto loaded = loader.Load<Transport>(module, ModuleKind::kTransport, params, "transport");
-    EXPECT_TRUE(loaded.ok()) << loaded.status().message();
-    transport_ = std::move(loaded).value();
-    thread_ = std::thread([this] { io_.run(); });
-    EXPECT_TRUE(OnCore([&] { return transport_->Start(&recorder_); }).ok());
-  }
-  ~Side() {
-    OnCore([&] {
-      transport_->Stop();
-      return Status::Ok();
-    });
-    transport_.reset();
-    guard_.reset();
-    io_.stop();
-    thread_.join();
-  }
-
-  // Runs `fn` on this side's core strand and waits for its result.
-  template <typename Fn>
-  auto OnCore(Fn fn) -> decltype(fn()) {
-    std::packaged_task<decltype(fn())()> task(std::move(fn));
-    auto result = task.get_future();
-    boost::asio::post(io_, [&task] { task(); });
-    return result.get();
-  }
-
-  Transport& transport() { return *transport_; }
-  Recorder& recorder() { return recorder_; }
-
- private:
-  boost::asio::io_context io_;
-  runtime::Metrics metrics_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_;
-  std::shared_ptr<Transport> transport_;
-  Recorder recorder_;
-  std::thread thread_;
+  explicit Side(const std::string& module) : TransportSide(module, ModuleDir(), kParams) {}
 };
 
 TransportMessage Numbered(uint64_t n, size_t size = 16) {
@@ -343,7 +250,7 @@ TEST_P(TransportConformanceTest, SendToAnUnknownPeerFailsAndCountsADrop) {
   (void)status;
 }
 
-INSTANTIATE_TEST_SUITE_P(Modules, TransportConformanceTest, ::testing::ValuesIn(TransportModules()),
+INSTANTIATE_TEST_SUITE_P(Modules, TransportConformanceTest, ::testing::ValuesIn(TransportModules(ModuleDir())),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
