@@ -47,6 +47,16 @@ uint64_t NumberOf(const TransportMessage& m) {
   return n;
 }
 
+// Counters and peer events, for a failure message.
+std::string Describe(Side& side) {
+  auto c = side.OnCore([&] { return side.transport().Counters(); });
+  Recorder& r = side.recorder();
+  return "out " + std::to_string(c.messages_out) + " in " + std::to_string(c.messages_in) +
+         " dropped " + std::to_string(c.dropped) + " malformed " + std::to_string(c.malformed) +
+         " reconnects " + std::to_string(c.reconnects) + " connected " +
+         std::to_string(r.connected_.size()) + " lost " + std::to_string(r.lost_.size());
+}
+
 class TransportConformanceTest : public ::testing::TestWithParam<std::string> {
  protected:
   // A server bound on loopback and `clients` connected to it, all up.
@@ -159,7 +169,9 @@ TEST_P(TransportConformanceTest, MillionSmallMessagesNoneLostOrDuplicated) {
   constexpr uint64_t kCount = 1000000;
   SendAll(*clients_[0], server_peers_[0], kCount);
   Recorder& s = server_->recorder();
-  ASSERT_TRUE(s.WaitFor([&] { return s.messages_.size() >= kCount; }, 120s)) << s.message_count();
+  ASSERT_TRUE(s.WaitFor([&] { return s.messages_.size() >= kCount; }, 120s))
+      << s.message_count() << " arrived; " << Describe(*clients_[0]) << "; "
+      << Describe(*server_);
   std::this_thread::sleep_for(200ms);  // a duplicate would show up now
   ASSERT_EQ(s.message_count(), kCount);
   for (uint64_t i = 0; i < kCount; ++i) ASSERT_EQ(NumberOf(s.messages_[i].second), i);

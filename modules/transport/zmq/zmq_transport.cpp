@@ -20,6 +20,20 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kHello = "keel.transport.Hello";
 constexpr const char* kHeartbeat = "keel.transport.Heartbeat";
 
+// Inbound messages libzmq buffers per connection before it stops reading.
+constexpr int kReceivePipeMessages = 1000;
+
+// Each pass of the I/O loop sends and receives for at most this long, so that
+// heartbeats go out on time even when a peer floods us or the CPU is scarce:
+// a busy loop must not look like a dead peer to the other side.
+constexpr auto kPassBudget = std::chrono::milliseconds(5);
+
+// Whether a batch begun at `start` may take its `done`-th item; the clock is
+// read every 64 items to keep it cheap.
+bool InBudget(size_t done, Clock::time_point start) {
+  return done % 64 != 0 || done == 0 || Clock::now() - start < kPassBudget;
+}
+
 bool IsControl(const std::string& type) { return type == kHello || type == kHeartbeat; }
 
 std::string ControlFrame(const char* type) { return EncodeEnvelope({type, 1, ""}); }
@@ -44,7 +58,12 @@ std::string ZmqEndpoint(const std::string& endpoint) {
 void SetCommonOptions(zmq::socket_t& s, const ZmqOptions& o) {
   const int hwm = static_cast<int>(std::min<int64_t>(o.send_queue_limit, INT32_MAX));
   s.set(zmq::sockopt::sndhwm, hwm);
-  s.set(zmq::sockopt::rcvhwm, hwm);
+  // libzmq stops reading a connection whose inbound pipe is full and resumes
+  // only when half of it has been drained; until then it decodes nothing, so
+  // not even the peer's heartbeat replies, and with a deep pipe a busy but
+  // live peer outlasts `peer_timeout` and is cut off. A short pipe resumes
+  // reading within milliseconds; TCP holds the rest.
+  s.set(zmq::sockopt::rcvhwm, kReceivePipeMessages);
   s.set(zmq::sockopt::linger, 0);
   s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(o.max_message_bytes));
   s.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(o.heartbeat_interval.count()));
@@ -263,9 +282,10 @@ void ZmqTransport::Run() {
     }
   };
   // Writes what is pending for `peer` until libzmq pushes back.
-  auto flush = [&](const std::string& peer, std::deque<std::string>& frames) {
+  auto flush = [&](const std::string& peer, std::deque<std::string>& frames,
+                   Clock::time_point start) {
     size_t done = 0;
-    while (!frames.empty()) {
+    while (!frames.empty() && InBudget(done, start)) {
       Sent sent = Sent::kGone;
       if (auto d = io.dealers.find(peer); d != io.dealers.end()) {
         sent = d->second.connected ? send_to_dealer(d->second, frames.front()) : Sent::kGone;
@@ -370,15 +390,15 @@ void ZmqTransport::Run() {
       }
     }
     if (!running) break;
+    const auto flush_start = Clock::now();
     for (auto it = io.pending.begin(); it != io.pending.end();) {
-      flush(it->first, it->second);
+      flush(it->first, it->second, flush_start);
       it = it->second.empty() ? io.pending.erase(it) : std::next(it);
     }
 
     const auto now = Clock::now();
-    // Inbound frames, bounded per pass so commands and heartbeats keep flowing.
     if (io.router) {
-      for (int i = 0; i < 10000; ++i) {
+      for (int i = 0; InBudget(i, now); ++i) {
         zmq::message_t routing, body;
         if (!io.router->recv(routing, zmq::recv_flags::dontwait)) break;
         std::string id(routing.data<char>(), routing.size());
@@ -419,7 +439,7 @@ void ZmqTransport::Run() {
           (void)send_to_dealer(d, hello);
         }
       }
-      for (int i = 0; i < 10000; ++i) {
+      for (int i = 0; InBudget(i, now); ++i) {
         zmq::message_t body;
         if (!d.socket->recv(body, zmq::recv_flags::dontwait)) break;
         d.last_seen = now;
