@@ -28,17 +28,11 @@
 #include <thread>
 
 #include "keel/transport.hpp"
+#include "modules/transport/transport_options.hpp"
 
 namespace keel::modules {
 
-struct ZmqOptions {
-  int64_t send_queue_limit = 100000;
-  std::chrono::milliseconds heartbeat_interval{1000};
-  std::chrono::milliseconds peer_timeout{5000};
-  std::chrono::milliseconds reconnect_initial{100};
-  std::chrono::milliseconds reconnect_max{10000};
-  uint64_t max_message_bytes = 64ull << 20;
-};
+using ZmqOptions = TransportOptions;
 
 class ZmqTransport : public Transport {
  public:
