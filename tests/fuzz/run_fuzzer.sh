@@ -3,6 +3,7 @@
 #   run_fuzzer.sh NAME SOURCE_DIR BUILD_DIR SECONDS
 # The suite runs each target for a few seconds; for a real campaign:
 #   tests/fuzz/run_fuzzer.sh envelope . build 3600
+#   tests/fuzz/run_fuzzer.sh frame . build 3600
 # Exits 77 (ctest: skipped) where clang++ is missing.
 set -euo pipefail
 name=$1 src=$2 build=$3 seconds=${4:-10}
@@ -16,6 +17,10 @@ case $name in
   envelope)
     sources=("$src/tests/fuzz/envelope_fuzzer.cpp" "$src/sdk/src/envelope.cpp"
              "$build/sdk/gen/keel/wire/envelope.pb.cc")
+    ;;
+  frame)
+    sources=("$src/tests/fuzz/frame_fuzzer.cpp" "$src/modules/transport/tcp/frame_codec.cpp"
+             "$src/sdk/src/envelope.cpp" "$build/sdk/gen/keel/wire/envelope.pb.cc")
     ;;
   *)
     sources=("$src/tests/fuzz/${name}_fuzzer.cpp")

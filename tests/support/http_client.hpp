@@ -9,7 +9,7 @@
 namespace keel::test {
 
 struct HttpResult {
-  int status = 0;  // 0: no connection or no answer
+  int status = 0;                              // 0: no connection or no answer
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
 };

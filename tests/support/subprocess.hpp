@@ -41,7 +41,7 @@ struct RunResult {
   std::string err;
 };
 RunResult RunCommand(const std::vector<std::string>& argv,
-              std::chrono::milliseconds timeout = std::chrono::seconds(60));
+                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // A free TCP port on 127.0.0.1 (bound and released; good enough on loopback).
 uint16_t FreePort();

@@ -42,8 +42,7 @@ size_t Recorder::message_count() {
 
 struct TransportSide::Io {
   boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{
-      io.get_executor()};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
 };
 
 TransportSide::TransportSide(const std::string& module, const std::string& module_dir,

@@ -13,8 +13,8 @@
 #include <thread>
 #include <vector>
 
-#include "kernel/runtime/metrics.hpp"
 #include "keel/transport.hpp"
+#include "kernel/runtime/metrics.hpp"
 
 namespace boost::asio {
 class io_context;

@@ -170,8 +170,7 @@ TEST_P(TransportConformanceTest, MillionSmallMessagesNoneLostOrDuplicated) {
   SendAll(*clients_[0], server_peers_[0], kCount);
   Recorder& s = server_->recorder();
   ASSERT_TRUE(s.WaitFor([&] { return s.messages_.size() >= kCount; }, 120s))
-      << s.message_count() << " arrived; " << Describe(*clients_[0]) << "; "
-      << Describe(*server_);
+      << s.message_count() << " arrived; " << Describe(*clients_[0]) << "; " << Describe(*server_);
   std::this_thread::sleep_for(200ms);  // a duplicate would show up now
   ASSERT_EQ(s.message_count(), kCount);
   for (uint64_t i = 0; i < kCount; ++i) ASSERT_EQ(NumberOf(s.messages_[i].second), i);
@@ -262,7 +261,8 @@ TEST_P(TransportConformanceTest, SendToAnUnknownPeerFailsAndCountsADrop) {
   (void)status;
 }
 
-INSTANTIATE_TEST_SUITE_P(Modules, TransportConformanceTest, ::testing::ValuesIn(TransportModules(ModuleDir())),
+INSTANTIATE_TEST_SUITE_P(Modules, TransportConformanceTest,
+                         ::testing::ValuesIn(TransportModules(ModuleDir())),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
