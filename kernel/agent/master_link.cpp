@@ -43,6 +43,7 @@ void MasterLink::Start() {
         f["connected"].set_bool_value(connected_);
         if (!last_error_.empty()) f["error"].set_string_value(last_error_);
         if (transport_) runtime::AddTransportCounters(transport_->Counters(), &body);
+        dispatcher_.AddTo(&body);
         responder.Respond(http::Response::Json(200, runtime::ToJson(body)));
       });
   Discover();
@@ -121,8 +122,9 @@ void MasterLink::Retry(const std::string& why) {
 }
 
 void MasterLink::OnMessage(const PeerId& peer, TransportMessage message) {
-  // The agent protocol arrives with the cluster issue.
-  VLOG(1) << "message " << message.type << " from " << peer;
+  // The agent protocol registers its handlers with the cluster issue; until
+  // then whatever the master sends is counted as unknown.
+  dispatcher_.Dispatch(peer, message);
 }
 
 void MasterLink::OnPeerConnected(const PeerId& peer) {

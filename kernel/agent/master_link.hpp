@@ -12,6 +12,7 @@
 #include "keel/transport.hpp"
 #include "kernel/runtime/address.hpp"
 #include "kernel/runtime/daemon.hpp"
+#include "kernel/runtime/message_dispatcher.hpp"
 
 namespace google::protobuf {
 class Struct;
@@ -47,6 +48,7 @@ class MasterLink : public TransportHandler, public std::enable_shared_from_this<
   std::shared_ptr<Transport> transport_;
   std::string endpoint_;
   bool connected_ = false;
+  runtime::MessageDispatcher dispatcher_;
   std::string last_error_;
   std::chrono::milliseconds backoff_{500};
   std::unique_ptr<Timer> timer_;

@@ -14,7 +14,11 @@ TransportService::TransportService(runtime::Daemon& daemon, std::string module_n
     : daemon_(daemon),
       module_name_(std::move(module_name)),
       parameters_(parameters),
-      transport_(std::move(transport)) {}
+      transport_(std::move(transport)) {
+  dispatcher_.Register("keel.internal.Ping", 1, 1, [this](const PeerId& peer, TransportMessage& m) {
+    (void)transport_->Send(peer, {"keel.internal.Pong", 1, std::move(m.payload)});
+  });
+}
 
 TransportService::~TransportService() { transport_->Stop(); }
 
@@ -35,6 +39,7 @@ Status TransportService::Start(const std::string& endpoint) {
                          f["peers"].set_number_value(static_cast<double>(peers_.size()));
                          *f["parameters"].mutable_struct_value() = parameters_;
                          runtime::AddTransportCounters(transport_->Counters(), &body);
+                         dispatcher_.AddTo(&body);
                          responder.Respond(http::Response::Json(200, runtime::ToJson(body)));
                        });
   return Status::Ok();
@@ -52,9 +57,7 @@ std::string TransportService::AdvertisedEndpoint(const std::string& local_addres
 }
 
 void TransportService::OnMessage(const PeerId& peer, TransportMessage message) {
-  // The agent protocol arrives with the cluster issue; until then the master
-  // only keeps its agents' links alive.
-  VLOG(1) << "message " << message.type << " from " << peer;
+  dispatcher_.Dispatch(peer, message);
 }
 
 void TransportService::OnPeerConnected(const PeerId& peer) {

@@ -1,5 +1,8 @@
 // The master's end of the transport: binds it, keeps the set of connected
-// agents' peers and tells agents where to connect (GET /master/transport).
+// agents' peers, hands their messages to the dispatcher and tells agents
+// where to connect (GET /master/transport). It answers keel.internal.Ping
+// with keel.internal.Pong (same payload), the round trip agents and tools
+// use to check the link end to end.
 #pragma once
 
 #include <memory>
@@ -8,6 +11,7 @@
 
 #include "keel/transport.hpp"
 #include "kernel/runtime/daemon.hpp"
+#include "kernel/runtime/message_dispatcher.hpp"
 
 namespace google::protobuf {
 class Struct;
@@ -32,6 +36,9 @@ class TransportService : public TransportHandler {
   void OnPeerConnected(const PeerId& peer) override;
   void OnPeerLost(const PeerId& peer) override;
 
+  // Where the master's message handlers register.
+  runtime::MessageDispatcher& dispatcher() { return dispatcher_; }
+
  private:
   // The bound endpoint as the asking client can reach it: a wildcard
   // address is replaced by the address the client's HTTP request reached.
@@ -43,6 +50,7 @@ class TransportService : public TransportHandler {
   std::shared_ptr<Transport> transport_;
   std::string endpoint_;
   std::set<PeerId> peers_;
+  runtime::MessageDispatcher dispatcher_;
 };
 
 }  // namespace keel::master

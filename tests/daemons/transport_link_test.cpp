@@ -9,6 +9,7 @@
 
 #include "tests/support/http_client.hpp"
 #include "tests/support/subprocess.hpp"
+#include "tests/support/transport_side.hpp"
 
 namespace keel::test {
 namespace {
@@ -71,6 +72,66 @@ TEST(TransportLinkTest, AgentKeepsAskingUntilTheMasterIsUp) {
   EXPECT_TRUE(WaitForBody(agent_port, "/agent/transport", "\"connected\":true", 15s))
       << HttpRequest("127.0.0.1", agent_port, "GET", "/agent/transport").body;
 }
+
+// Either transport module can carry the master-agent link: the operator
+// names it in the master's config and agents follow.
+class TransportChoiceTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TransportChoiceTest, AgentFollowsTheMastersTransport) {
+  TempDir dir;
+  WriteFile(dir.path() + "/master.json", R"({"transport": {"name": ")" + GetParam() + R"("}})");
+  uint16_t master_port = FreePort();
+  uint16_t agent_port = FreePort();
+  Subprocess master({Bin("keel-master"), "--config=" + dir.path() + "/master.json",
+                     "--ip=127.0.0.1", "--port=" + std::to_string(master_port),
+                     "--work_dir=" + dir.path() + "/m"});
+  Subprocess agent({Bin("keel-agent"), "--master=127.0.0.1:" + std::to_string(master_port),
+                    "--ip=127.0.0.1", "--port=" + std::to_string(agent_port),
+                    "--work_dir=" + dir.path() + "/a"});
+  ASSERT_TRUE(WaitForBody(agent_port, "/agent/transport", "\"connected\":true", 15s))
+      << HttpRequest("127.0.0.1", agent_port, "GET", "/agent/transport").body << agent.Stderr();
+  EXPECT_THAT(HttpRequest("127.0.0.1", agent_port, "GET", "/agent/transport").body,
+              HasSubstr("\"transport\":\"" + GetParam() + "\""));
+  EXPECT_TRUE(WaitForBody(master_port, "/master/transport", "\"peers\":1", 5s));
+}
+
+// Messages the master does not know are dropped and counted, and it goes on
+// serving: a peer of another version must never take it down.
+TEST_P(TransportChoiceTest, MasterDropsAndCountsUnknownTypesAndVersions) {
+  TempDir dir;
+  WriteFile(dir.path() + "/master.json", R"({"transport": {"name": ")" + GetParam() + R"("}})");
+  uint16_t master_port = FreePort();
+  Subprocess master({Bin("keel-master"), "--config=" + dir.path() + "/master.json",
+                     "--ip=127.0.0.1", "--port=" + std::to_string(master_port),
+                     "--work_dir=" + dir.path() + "/m"});
+  ASSERT_TRUE(WaitForBody(master_port, "/master/transport", "tcp://", 10s)) << master.Stderr();
+  std::string info = HttpRequest("127.0.0.1", master_port, "GET", "/master/transport").body;
+  auto at = info.find("tcp://");
+  std::string endpoint = info.substr(at, info.find('"', at) - at);
+
+  TransportSide side(GetParam(), BuildDir() + "/lib/keel/modules", "{}");
+  auto master_peer = side.OnCore([&] { return side.transport().Connect(endpoint); });
+  ASSERT_TRUE(master_peer.ok()) << master_peer.status().message();
+  Recorder& r = side.recorder();
+  ASSERT_TRUE(r.WaitFor([&] { return !r.connected_.empty(); }));
+  auto send = [&](TransportMessage m) {
+    ASSERT_TRUE(side.OnCore([&] { return side.transport().Send(*master_peer, m); }).ok());
+  };
+  send({"keel.test.NoSuchMessage", 1, "x"});
+  send({"keel.internal.Ping", 7, "from the future"});
+  send({"keel.internal.Ping", 1, "hello"});
+  ASSERT_TRUE(r.WaitFor([&] { return !r.messages_.empty(); }));
+  EXPECT_EQ(r.messages_[0].second.type, "keel.internal.Pong");
+  EXPECT_EQ(r.messages_[0].second.payload, "hello");
+  EXPECT_TRUE(WaitForBody(master_port, "/master/transport",
+                          R"("dispatch":{"dispatched":1,"unknown_type":1,"unknown_version":1})",
+                          5s))
+      << HttpRequest("127.0.0.1", master_port, "GET", "/master/transport").body;
+  EXPECT_EQ(HttpRequest("127.0.0.1", master_port, "GET", "/health").status, 200);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modules, TransportChoiceTest, ::testing::Values("zmq", "tcp"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace keel::test
