@@ -19,6 +19,23 @@ TEST(EnvelopeTest, RoundTripsTypeVersionAndBinaryPayload) {
   EXPECT_EQ(decoded->payload, message.payload);
 }
 
+// Peers built with any protobuf library must read what the hand-written
+// encoder writes, so it must write exactly protobuf's bytes.
+TEST(EnvelopeTest, EncodesExactlyAsProtobufDoes) {
+  for (const TransportMessage& m :
+       {TransportMessage{"t", 1, ""}, TransportMessage{"keel.internal.Ping", 0, "x"},
+        TransportMessage{"keel.test.Big", 300000, std::string(200000, '\xab')},
+        TransportMessage{std::string(130, 'y'), 127, std::string(128, '\0')}}) {
+    wire::Envelope e;
+    e.set_format(kEnvelopeFormat);
+    e.set_type(m.type);
+    e.set_version(m.version);
+    e.set_payload(m.payload);
+    EXPECT_EQ(EncodeEnvelope(m), e.SerializeAsString()) << m.type;
+    EXPECT_EQ(EnvelopeSize(m), e.ByteSizeLong());
+  }
+}
+
 TEST(EnvelopeTest, RefusesGarbageOtherFormatsAndMissingType) {
   EXPECT_THAT(DecodeEnvelope("\xff\xff\xff\xff garbage").status().message(),
               HasSubstr("is not an envelope"));

@@ -38,6 +38,10 @@ bool IsControl(const std::string& type) { return type == kHello || type == kHear
 
 std::string ControlFrame(const char* type) { return EncodeEnvelope({type, 1, ""}); }
 
+zmq::message_t Control(const std::string& frame) {
+  return zmq::message_t(frame.data(), frame.size());
+}
+
 std::string RandomIdentity() {
   static const char kHex[] = "0123456789abcdef";
   std::random_device rd;
@@ -110,8 +114,15 @@ struct ZmqTransport::Io {
   std::map<std::string, Dealer> dealers;                  // endpoint -> dealer
   // Frames accepted by Send() and not yet taken by libzmq (its high-water
   // mark was reached); kept in order per peer and retried.
-  std::map<std::string, std::deque<std::string>> pending;
+  std::map<std::string, std::deque<zmq::message_t>> pending;
   Clock::time_point next_heartbeat = Clock::now();
+};
+
+struct ZmqTransport::Outbox {
+  bool live = false;    // connected now, as the core was told
+  size_t queued = 0;    // accepted by Send(), not yet taken by libzmq
+  bool kicked = false;  // the I/O thread has been told to come and take them
+  std::deque<zmq::message_t> frames;
 };
 
 ZmqTransport::ZmqTransport(ZmqOptions options, std::function<void(std::function<void()>)> post)
@@ -167,22 +178,30 @@ Status ZmqTransport::Send(const PeerId& peer, TransportMessage message) {
     dropped_++;
     return Status::Error("zmq: transport is not running");
   }
+  // Encoded straight into the message libzmq will send: no copy after this.
+  zmq::message_t frame(EnvelopeSize(message));
+  EncodeEnvelopeTo(message, frame.data<char>());
+  bool kick = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!live_peers_.count(peer)) {
+    auto it = outboxes_.find(peer);
+    if (it == outboxes_.end() || !it->second->live) {
       dropped_++;
       return Status::Error("zmq: peer " + peer + " is not connected; message dropped");
     }
-    size_t& queued = queued_[peer];
-    if (static_cast<int64_t>(queued) >= options_.send_queue_limit) {
+    Outbox& box = *it->second;
+    if (static_cast<int64_t>(box.queued) >= options_.send_queue_limit) {
       dropped_++;
       return Status::Error("zmq: send queue to " + peer + " is full (" +
                            std::to_string(options_.send_queue_limit) +
                            " messages); message dropped");
     }
-    queued++;
+    box.queued++;
+    box.frames.push_back(std::move(frame));
+    kick = !std::exchange(box.kicked, true);
   }
-  Enqueue({Command::Kind::kSend, peer, EncodeEnvelope(message), nullptr});
+  // One command per batch: the I/O thread takes everything queued so far.
+  if (kick) Enqueue({Command::Kind::kSend, peer, "", nullptr});
   return Status::Ok();
 }
 
@@ -220,7 +239,9 @@ void ZmqTransport::Run() {
   auto peer_connected = [&](const std::string& peer) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      live_peers_.insert(peer);
+      auto& box = outboxes_[peer];
+      if (!box) box = std::make_unique<Outbox>();
+      box->live = true;
     }
     deliver([peer](TransportHandler* h) { h->OnPeerConnected(peer); });
   };
@@ -229,14 +250,23 @@ void ZmqTransport::Run() {
     if (frames == 0) return;
     dropped_ += frames;
     std::lock_guard<std::mutex> lock(mu_);
-    auto& queued = queued_[peer];
-    queued -= std::min(queued, frames);
+    if (auto it = outboxes_.find(peer); it != outboxes_.end()) {
+      it->second->queued -= std::min(it->second->queued, frames);
+    }
   };
   auto peer_lost = [&](const std::string& peer) {
+    size_t untaken = 0;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      live_peers_.erase(peer);
+      if (auto it = outboxes_.find(peer); it != outboxes_.end()) {
+        Outbox& box = *it->second;
+        box.live = false;
+        untaken = box.frames.size();
+        box.frames.clear();
+        box.kicked = false;
+      }
     }
+    forget_pending(peer, untaken);
     if (auto it = io.pending.find(peer); it != io.pending.end()) {
       forget_pending(peer, it->second.size());
       io.pending.erase(it);
@@ -266,9 +296,8 @@ void ZmqTransport::Run() {
     inbound.emplace_back(peer, std::move(message).value());
   };
   enum class Sent { kYes, kWouldBlock, kGone };
-  auto send_to_router_peer = [&](const std::string& id, const std::string& frame) {
+  auto send_to_router_peer = [&](const std::string& id, zmq::message_t& body) {
     zmq::message_t routing(id.data(), id.size());
-    zmq::message_t body(frame.data(), frame.size());
     try {
       // With ROUTER_MANDATORY the first part already fails when the peer's
       // pipe is full, so a message is never half sent.
@@ -281,8 +310,7 @@ void ZmqTransport::Run() {
     }
     return Sent::kYes;
   };
-  auto send_to_dealer = [&](Io::Dealer& d, const std::string& frame) {
-    zmq::message_t body(frame.data(), frame.size());
+  auto send_to_dealer = [&](Io::Dealer& d, zmq::message_t& body) {
     try {
       return d.socket->send(body, zmq::send_flags::dontwait) ? Sent::kYes : Sent::kWouldBlock;
     } catch (const zmq::error_t&) {
@@ -290,11 +318,12 @@ void ZmqTransport::Run() {
     }
   };
   // Writes what is pending for `peer` until libzmq pushes back.
-  auto flush = [&](const std::string& peer, std::deque<std::string>& frames,
+  auto flush = [&](const std::string& peer, std::deque<zmq::message_t>& frames,
                    Clock::time_point start) {
     size_t done = 0;
     while (!frames.empty() && InBudget(done, start)) {
       Sent sent = Sent::kGone;
+      const size_t size = frames.front().size();
       if (auto d = io.dealers.find(peer); d != io.dealers.end()) {
         sent = d->second.connected ? send_to_dealer(d->second, frames.front()) : Sent::kGone;
       } else if (io.router && io.router_peers.count(peer)) {
@@ -303,7 +332,7 @@ void ZmqTransport::Run() {
       if (sent == Sent::kWouldBlock) break;
       if (sent == Sent::kYes) {
         messages_out_++;
-        bytes_out_ += frames.front().size();
+        bytes_out_ += size;
       } else {
         dropped_++;
       }
@@ -312,16 +341,32 @@ void ZmqTransport::Run() {
     }
     if (done > 0) {
       std::lock_guard<std::mutex> lock(mu_);
-      auto& queued = queued_[peer];
-      queued -= std::min(queued, done);
+      if (auto it = outboxes_.find(peer); it != outboxes_.end()) {
+        it->second->queued -= std::min(it->second->queued, done);
+      }
     }
   };
 
+  // Moves what Send() queued for `peer` behind what is already pending.
+  auto take_outbox = [&](const std::string& peer, std::deque<zmq::message_t>& pending) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = outboxes_.find(peer);
+    if (it == outboxes_.end()) return;
+    Outbox& box = *it->second;
+    box.kicked = false;
+    if (pending.empty()) {
+      pending.swap(box.frames);
+    } else {
+      for (auto& f : box.frames) pending.push_back(std::move(f));
+      box.frames.clear();
+    }
+  };
   const std::string heartbeat = ControlFrame(kHeartbeat);
   const std::string hello = ControlFrame(kHello);
   bool running = true;
+  std::vector<zmq::pollitem_t> items;  // rebuilt each pass, its memory kept
   while (running) {
-    std::vector<zmq::pollitem_t> items;
+    items.clear();
     items.push_back({nullptr, wakeup_fd_, ZMQ_POLLIN, 0});
     if (io.router) items.push_back({io.router->handle(), 0, ZMQ_POLLIN, 0});
     if (io.router_monitor) items.push_back({io.router_monitor->handle(), 0, ZMQ_POLLIN, 0});
@@ -337,8 +382,10 @@ void ZmqTransport::Run() {
     zmq::poll(items.data(), items.size(), std::max(wait, std::chrono::milliseconds(0)));
 
     // Commands from the core.
-    uint64_t ignored;
-    (void)!::read(wakeup_fd_, &ignored, sizeof(ignored));
+    if (items[0].revents & ZMQ_POLLIN) {
+      uint64_t ignored;
+      (void)!::read(wakeup_fd_, &ignored, sizeof(ignored));
+    }
     std::deque<Command> commands;
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -393,7 +440,7 @@ void ZmqTransport::Run() {
           }
           break;
         case Command::Kind::kSend:
-          io.pending[c.endpoint].push_back(std::move(c.frame));
+          take_outbox(c.endpoint, io.pending[c.endpoint]);
           break;
       }
     }
@@ -424,7 +471,8 @@ void ZmqTransport::Run() {
         auto [it, is_new] = io.router_peers.insert_or_assign(id, now);
         if (is_new) {
           peer_connected(id);
-          (void)send_to_router_peer(id, heartbeat);  // tells the dealer it is heard
+          zmq::message_t hb = Control(heartbeat);
+          (void)send_to_router_peer(id, hb);  // tells the dealer it is heard
         }
         receive(id, body);
       }
@@ -445,7 +493,8 @@ void ZmqTransport::Run() {
           if (d.ever_connected) reconnects_++;
           d.ever_connected = true;
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
-          (void)send_to_dealer(d, hello);
+          zmq::message_t m = Control(hello);
+          (void)send_to_dealer(d, m);
         }
       }
       for (int i = 0; InBudget(i, now); ++i) {
@@ -469,12 +518,14 @@ void ZmqTransport::Run() {
           peer_lost(it->first);
           it = io.router_peers.erase(it);
         } else {
-          (void)send_to_router_peer(it->first, heartbeat);
+          zmq::message_t hb = Control(heartbeat);
+          (void)send_to_router_peer(it->first, hb);
           ++it;
         }
       }
       for (auto& [endpoint, d] : io.dealers) {
-        (void)send_to_dealer(d, heartbeat);
+        zmq::message_t hb = Control(heartbeat);
+        (void)send_to_dealer(d, hb);
         if (d.connected && now - d.last_seen > options_.peer_timeout) {
           d.connected = false;
           peer_lost(endpoint);

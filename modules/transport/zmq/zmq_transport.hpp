@@ -67,10 +67,11 @@ class ZmqTransport : public Transport {
   std::thread thread_;
   int wakeup_fd_ = -1;
 
-  std::mutex mu_;  // guards the three below
+  std::mutex mu_;  // guards the two below
   std::deque<Command> commands_;
-  std::set<PeerId> live_peers_;      // connected now, as the core was told
-  std::map<PeerId, size_t> queued_;  // accepted by Send(), not yet written
+  // Per peer, what Send() accepted and the I/O thread has not taken yet.
+  struct Outbox;
+  std::map<PeerId, std::unique_ptr<Outbox>, std::less<>> outboxes_;
 
   std::atomic<bool> stopped_{false};
   std::atomic<uint64_t> messages_in_{0}, messages_out_{0}, bytes_in_{0}, bytes_out_{0};

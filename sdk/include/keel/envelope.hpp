@@ -17,6 +17,11 @@ inline constexpr uint32_t kEnvelopeFormat = 1;
 
 std::string EncodeEnvelope(const TransportMessage& message);
 
+// The same bytes written straight into a transport's own buffer, which must
+// hold EnvelopeSize(message) bytes: saves a copy per message on hot paths.
+size_t EnvelopeSize(const TransportMessage& message);
+void EncodeEnvelopeTo(const TransportMessage& message, char* out);
+
 // Fails, saying why, on bytes that are not an envelope, an envelope of
 // another format, or one without a type. Never throws.
 Result<TransportMessage> DecodeEnvelope(std::string_view frame);
