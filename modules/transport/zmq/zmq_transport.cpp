@@ -166,11 +166,11 @@ Result<std::string> ZmqTransport::RunAndWait(Command command) {
 }
 
 Result<std::string> ZmqTransport::Bind(const std::string& endpoint) {
-  return RunAndWait({Command::Kind::kBind, endpoint, "", nullptr});
+  return RunAndWait({Command::Kind::kBind, endpoint, nullptr});
 }
 
 Result<PeerId> ZmqTransport::Connect(const std::string& endpoint) {
-  return RunAndWait({Command::Kind::kConnect, endpoint, "", nullptr});
+  return RunAndWait({Command::Kind::kConnect, endpoint, nullptr});
 }
 
 Status ZmqTransport::Send(const PeerId& peer, TransportMessage message) {
@@ -201,14 +201,14 @@ Status ZmqTransport::Send(const PeerId& peer, TransportMessage message) {
     kick = !std::exchange(box.kicked, true);
   }
   // One command per batch: the I/O thread takes everything queued so far.
-  if (kick) Enqueue({Command::Kind::kSend, peer, "", nullptr});
+  if (kick) Enqueue({Command::Kind::kSend, peer, nullptr});
   return Status::Ok();
 }
 
 void ZmqTransport::Stop() {
   if (stopped_.exchange(true)) return;
   if (thread_.joinable()) {
-    Enqueue({Command::Kind::kStop, "", "", nullptr});
+    Enqueue({Command::Kind::kStop, "", nullptr});
     thread_.join();
   }
   io_.reset();

@@ -51,8 +51,7 @@ class ZmqTransport : public Transport {
   struct Io;  // the I/O thread's sockets and state; zmq stays out of this header
   struct Command {
     enum class Kind { kBind, kConnect, kSend, kStop } kind;
-    std::string endpoint;  // bind/connect; the peer for send
-    std::string frame;     // an encoded envelope
+    std::string endpoint;  // bind/connect; for send, the peer whose outbox to take
     std::function<void(Result<std::string>)> done;
   };
 
