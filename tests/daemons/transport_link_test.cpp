@@ -30,20 +30,32 @@ bool WaitForBody(uint16_t port, const std::string& target, const std::string& ne
   return false;
 }
 
-TEST(TransportLinkTest, AgentLearnsTheMastersTransportAndConnects) {
+// A master started with `master_json` as its config and, unless told
+// otherwise, an agent given only the master's address.
+struct LocalCluster {
+  explicit LocalCluster(const std::string& master_json, bool with_agent = true) {
+    WriteFile(dir.path() + "/master.json", master_json);
+    master = std::make_unique<Subprocess>(std::vector<std::string>{
+        Bin("keel-master"), "--config=" + dir.path() + "/master.json", "--ip=127.0.0.1",
+        "--port=" + std::to_string(master_port), "--work_dir=" + dir.path() + "/m"});
+    if (!with_agent) return;
+    agent = std::make_unique<Subprocess>(std::vector<std::string>{
+        Bin("keel-agent"), "--master=127.0.0.1:" + std::to_string(master_port), "--ip=127.0.0.1",
+        "--port=" + std::to_string(agent_port), "--work_dir=" + dir.path() + "/a"});
+  }
   TempDir dir;
-  const char* fast = R"("parameters": {"heartbeat_interval": "100ms", "peer_timeout": "1s"})";
-  WriteFile(dir.path() + "/master.json",
-            std::string(R"({"transport": {"name": "zmq", )") + fast + "}}");
   uint16_t master_port = FreePort();
   uint16_t agent_port = FreePort();
-  Subprocess master({Bin("keel-master"), "--config=" + dir.path() + "/master.json",
-                     "--ip=127.0.0.1", "--port=" + std::to_string(master_port),
-                     "--work_dir=" + dir.path() + "/m"});
+  std::unique_ptr<Subprocess> master, agent;
+};
+
+TEST(TransportLinkTest, AgentLearnsTheMastersTransportAndConnects) {
   // The agent names no transport: it must learn "zmq" from the master.
-  Subprocess agent({Bin("keel-agent"), "--master=127.0.0.1:" + std::to_string(master_port),
-                    "--ip=127.0.0.1", "--port=" + std::to_string(agent_port),
-                    "--work_dir=" + dir.path() + "/a"});
+  LocalCluster cluster(
+      R"({"transport": {"name": "zmq", "parameters": {"heartbeat_interval": "100ms",
+                                                      "peer_timeout": "1s"}}})");
+  uint16_t master_port = cluster.master_port, agent_port = cluster.agent_port;
+  Subprocess& agent = *cluster.agent;
   ASSERT_TRUE(WaitForBody(agent_port, "/agent/transport", "\"connected\":true", 15s))
       << HttpRequest("127.0.0.1", agent_port, "GET", "/agent/transport").body << agent.Stderr();
   auto link = HttpRequest("127.0.0.1", agent_port, "GET", "/agent/transport").body;
@@ -78,16 +90,9 @@ TEST(TransportLinkTest, AgentKeepsAskingUntilTheMasterIsUp) {
 class TransportChoiceTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TransportChoiceTest, AgentFollowsTheMastersTransport) {
-  TempDir dir;
-  WriteFile(dir.path() + "/master.json", R"({"transport": {"name": ")" + GetParam() + R"("}})");
-  uint16_t master_port = FreePort();
-  uint16_t agent_port = FreePort();
-  Subprocess master({Bin("keel-master"), "--config=" + dir.path() + "/master.json",
-                     "--ip=127.0.0.1", "--port=" + std::to_string(master_port),
-                     "--work_dir=" + dir.path() + "/m"});
-  Subprocess agent({Bin("keel-agent"), "--master=127.0.0.1:" + std::to_string(master_port),
-                    "--ip=127.0.0.1", "--port=" + std::to_string(agent_port),
-                    "--work_dir=" + dir.path() + "/a"});
+  LocalCluster cluster(R"({"transport": {"name": ")" + GetParam() + R"("}})");
+  uint16_t master_port = cluster.master_port, agent_port = cluster.agent_port;
+  Subprocess& agent = *cluster.agent;
   ASSERT_TRUE(WaitForBody(agent_port, "/agent/transport", "\"connected\":true", 15s))
       << HttpRequest("127.0.0.1", agent_port, "GET", "/agent/transport").body << agent.Stderr();
   EXPECT_THAT(HttpRequest("127.0.0.1", agent_port, "GET", "/agent/transport").body,
@@ -98,12 +103,9 @@ TEST_P(TransportChoiceTest, AgentFollowsTheMastersTransport) {
 // Messages the master does not know are dropped and counted, and it goes on
 // serving: a peer of another version must never take it down.
 TEST_P(TransportChoiceTest, MasterDropsAndCountsUnknownTypesAndVersions) {
-  TempDir dir;
-  WriteFile(dir.path() + "/master.json", R"({"transport": {"name": ")" + GetParam() + R"("}})");
-  uint16_t master_port = FreePort();
-  Subprocess master({Bin("keel-master"), "--config=" + dir.path() + "/master.json",
-                     "--ip=127.0.0.1", "--port=" + std::to_string(master_port),
-                     "--work_dir=" + dir.path() + "/m"});
+  LocalCluster cluster(R"({"transport": {"name": ")" + GetParam() + R"("}})", false);
+  uint16_t master_port = cluster.master_port;
+  Subprocess& master = *cluster.master;
   ASSERT_TRUE(WaitForBody(master_port, "/master/transport", "tcp://", 10s)) << master.Stderr();
   std::string info = HttpRequest("127.0.0.1", master_port, "GET", "/master/transport").body;
   auto at = info.find("tcp://");

@@ -16,6 +16,8 @@
 #include <unordered_map>
 
 #include "keel/envelope.hpp"
+#include "modules/transport/live_counters.hpp"
+#include "modules/transport/peer_identity.hpp"
 #include "modules/transport/tcp/tcp_connection.hpp"
 
 namespace keel::modules {
@@ -40,14 +42,6 @@ std::string Framed(const std::string& body) {
 
 std::string ControlFrame(const char* type, std::string payload = "") {
   return Framed(EncodeEnvelope({type, 1, std::move(payload)}));
-}
-
-std::string RandomIdentity() {
-  static const char kHex[] = "0123456789abcdef";
-  std::random_device rd;
-  std::string id = "keel-";
-  for (int i = 0; i < 16; ++i) id += kHex[rd() % 16];
-  return id;
 }
 
 // "tcp://HOST:PORT", HOST a name, an IPv4 address, "*" or a bracketed IPv6
@@ -86,7 +80,7 @@ class TcpTransport::Impl : public TcpConnectionOwner,
                            public std::enable_shared_from_this<TcpTransport::Impl> {
  public:
   Impl(TransportOptions options, std::function<void(std::function<void()>)> post)
-      : options_(options), post_(std::move(post)), identity_(RandomIdentity()) {}
+      : options_(options), post_(std::move(post)), identity_(RandomPeerIdentity()) {}
 
   // --- core strand side -----------------------------------------------------
 
@@ -151,12 +145,12 @@ class TcpTransport::Impl : public TcpConnectionOwner,
 
   Status Send(const PeerId& peer, const TransportMessage& message) {
     if (!Running()) {
-      dropped_++;
+      counters_.dropped++;
       return Status::Error("tcp: transport is not running");
     }
     std::string body = EncodeEnvelope(message);
     if (body.size() > options_.max_message_bytes) {
-      dropped_++;
+      counters_.dropped++;
       return Status::Error("tcp: message of " + std::to_string(body.size()) +
                            " bytes exceeds max_message_bytes; dropped");
     }
@@ -165,12 +159,12 @@ class TcpTransport::Impl : public TcpConnectionOwner,
       std::lock_guard<std::mutex> lock(mu_);
       auto it = outboxes_.find(peer);
       if (it == outboxes_.end() || !it->second.live) {
-        dropped_++;
+        counters_.dropped++;
         return Status::Error("tcp: peer " + peer + " is not connected; message dropped");
       }
       Outbox& box = it->second;
       if (static_cast<int64_t>(box.queued) >= options_.send_queue_limit) {
-        dropped_++;
+        counters_.dropped++;
         return Status::Error("tcp: send queue to " + peer + " is full (" +
                              std::to_string(options_.send_queue_limit) +
                              " messages); message dropped");
@@ -199,22 +193,12 @@ class TcpTransport::Impl : public TcpConnectionOwner,
     thread_.join();
   }
 
-  TransportCounters Counters() const {
-    TransportCounters c;
-    c.messages_in = messages_in_;
-    c.messages_out = messages_out_;
-    c.bytes_in = bytes_in_;
-    c.bytes_out = bytes_out_;
-    c.dropped = dropped_;
-    c.malformed = malformed_;
-    c.reconnects = reconnects_;
-    return c;
-  }
+  TransportCounters Counters() const { return counters_.Snapshot(); }
 
   // --- I/O thread side ------------------------------------------------------
 
   void OnRead(TcpConnection& conn, size_t bytes, std::vector<TransportMessage> batch) override {
-    bytes_in_ += bytes;
+    counters_.bytes_in += bytes;
     std::vector<TransportMessage> data;
     data.reserve(batch.size());
     for (auto& m : batch) {
@@ -224,7 +208,7 @@ class TcpTransport::Impl : public TcpConnectionOwner,
         // Heard: the connection's clock was reset by the read itself.
       } else if (conn.peer().empty()) {
         // Only a Keel transport speaks here, and it says Hello first.
-        malformed_++;
+        counters_.malformed++;
         conn.Close("data before Hello");
         return;
       } else {
@@ -239,13 +223,13 @@ class TcpTransport::Impl : public TcpConnectionOwner,
       PeerUp(d->endpoint);
     }
     if (data.empty()) return;
-    messages_in_ += data.size();
+    counters_.messages_in += data.size();
     Deliver([peer = conn.peer(), data = std::move(data)](TransportHandler* h) mutable {
       for (auto& m : data) h->OnMessage(peer, std::move(m));
     });
   }
 
-  void OnMalformed(TcpConnection& conn, const std::string& why) override { malformed_++; }
+  void OnMalformed(TcpConnection& conn, const std::string& why) override { counters_.malformed++; }
 
   void OnClosed(TcpConnection& conn, const std::string& why) override {
     unidentified_.erase(&conn);
@@ -277,10 +261,10 @@ class TcpTransport::Impl : public TcpConnectionOwner,
 
   void Written(const PeerId& peer, size_t messages, size_t bytes, bool ok) override {
     if (ok) {
-      messages_out_ += messages;
-      bytes_out_ += bytes;
+      counters_.messages_out += messages;
+      counters_.bytes_out += bytes;
     } else {
-      dropped_ += messages;
+      counters_.dropped += messages;
     }
     std::lock_guard<std::mutex> lock(mu_);
     auto& queued = outboxes_[peer].queued;
@@ -335,7 +319,7 @@ class TcpTransport::Impl : public TcpConnectionOwner,
       std::lock_guard<std::mutex> lock(mu_);
       Outbox& box = outboxes_[peer];
       box.live = false;
-      dropped_ += box.messages;
+      counters_.dropped += box.messages;
       box.queued -= std::min(box.queued, box.messages);
       box.messages = 0;
       box.bytes.clear();
@@ -367,7 +351,7 @@ class TcpTransport::Impl : public TcpConnectionOwner,
   void OnHello(TcpConnection& conn, const std::string& identity) {
     if (!conn.peer().empty()) return;  // a binding side's answer, or a repeat
     if (identity.empty() || identity.size() > 256) {
-      malformed_++;
+      counters_.malformed++;
       conn.Close("bad Hello");
       return;
     }
@@ -403,7 +387,7 @@ class TcpTransport::Impl : public TcpConnectionOwner,
                   Redial(d);
                   return;
                 }
-                if (d.ever_connected) reconnects_++;
+                if (d.ever_connected) counters_.reconnects++;
                 d.ever_connected = true;
                 d.conn = std::make_shared<TcpConnection>(std::move(*socket), this,
                                                          options_.max_message_bytes);
@@ -486,8 +470,7 @@ class TcpTransport::Impl : public TcpConnectionOwner,
   std::unordered_map<PeerId, Outbox> outboxes_;
 
   std::atomic<bool> stopped_{false};
-  std::atomic<uint64_t> messages_in_{0}, messages_out_{0}, bytes_in_{0}, bytes_out_{0};
-  std::atomic<uint64_t> dropped_{0}, malformed_{0}, reconnects_{0};
+  LiveTransportCounters counters_;
 };
 
 TcpTransport::TcpTransport(TransportOptions options,

@@ -9,6 +9,8 @@
 #include <zmq.hpp>
 
 #include "keel/envelope.hpp"
+#include "modules/transport/live_counters.hpp"
+#include "modules/transport/peer_identity.hpp"
 
 namespace keel::modules {
 
@@ -40,14 +42,6 @@ std::string ControlFrame(const char* type) { return EncodeEnvelope({type, 1, ""}
 
 zmq::message_t Control(const std::string& frame) {
   return zmq::message_t(frame.data(), frame.size());
-}
-
-std::string RandomIdentity() {
-  static const char kHex[] = "0123456789abcdef";
-  std::random_device rd;
-  std::string id = "keel-";
-  for (int i = 0; i < 16; ++i) id += kHex[rd() % 16];
-  return id;
 }
 
 // ZeroMQ spells "any port" as '*'; operators write 0, as for every other
@@ -175,7 +169,7 @@ Result<PeerId> ZmqTransport::Connect(const std::string& endpoint) {
 
 Status ZmqTransport::Send(const PeerId& peer, TransportMessage message) {
   if (stopped_ || !thread_.joinable()) {
-    dropped_++;
+    counters_.dropped++;
     return Status::Error("zmq: transport is not running");
   }
   // Encoded straight into the message libzmq will send: no copy after this.
@@ -186,12 +180,12 @@ Status ZmqTransport::Send(const PeerId& peer, TransportMessage message) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = outboxes_.find(peer);
     if (it == outboxes_.end() || !it->second->live) {
-      dropped_++;
+      counters_.dropped++;
       return Status::Error("zmq: peer " + peer + " is not connected; message dropped");
     }
     Outbox& box = *it->second;
     if (static_cast<int64_t>(box.queued) >= options_.send_queue_limit) {
-      dropped_++;
+      counters_.dropped++;
       return Status::Error("zmq: send queue to " + peer + " is full (" +
                            std::to_string(options_.send_queue_limit) +
                            " messages); message dropped");
@@ -216,17 +210,7 @@ void ZmqTransport::Stop() {
   wakeup_fd_ = -1;
 }
 
-TransportCounters ZmqTransport::Counters() const {
-  TransportCounters c;
-  c.messages_in = messages_in_;
-  c.messages_out = messages_out_;
-  c.bytes_in = bytes_in_;
-  c.bytes_out = bytes_out_;
-  c.dropped = dropped_;
-  c.malformed = malformed_;
-  c.reconnects = reconnects_;
-  return c;
-}
+TransportCounters ZmqTransport::Counters() const { return counters_.Snapshot(); }
 
 void ZmqTransport::Run() {
   Io& io = *io_;
@@ -248,7 +232,7 @@ void ZmqTransport::Run() {
   // Frames left for a peer that went away are dropped, and counted.
   auto forget_pending = [&](const std::string& peer, size_t frames) {
     if (frames == 0) return;
-    dropped_ += frames;
+    counters_.dropped += frames;
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = outboxes_.find(peer); it != outboxes_.end()) {
       it->second->queued -= std::min(it->second->queued, frames);
@@ -278,7 +262,7 @@ void ZmqTransport::Run() {
   std::vector<std::pair<PeerId, TransportMessage>> inbound;
   auto hand_over = [&] {
     if (inbound.empty()) return;
-    messages_in_ += inbound.size();
+    counters_.messages_in += inbound.size();
     deliver([batch = std::move(inbound)](TransportHandler* h) mutable {
       for (auto& [peer, m] : batch) h->OnMessage(peer, std::move(m));
     });
@@ -286,10 +270,10 @@ void ZmqTransport::Run() {
   };
   // Counts and decodes one frame body from `peer`.
   auto receive = [&](const std::string& peer, const zmq::message_t& body) {
-    bytes_in_ += body.size();
+    counters_.bytes_in += body.size();
     auto message = DecodeEnvelope(std::string_view(body.data<char>(), body.size()));
     if (!message.ok()) {
-      malformed_++;
+      counters_.malformed++;
       return;
     }
     if (IsControl(message->type)) return;
@@ -331,10 +315,10 @@ void ZmqTransport::Run() {
       }
       if (sent == Sent::kWouldBlock) break;
       if (sent == Sent::kYes) {
-        messages_out_++;
-        bytes_out_ += size;
+        counters_.messages_out++;
+        counters_.bytes_out += size;
       } else {
-        dropped_++;
+        counters_.dropped++;
       }
       frames.pop_front();
       ++done;
@@ -424,7 +408,7 @@ void ZmqTransport::Run() {
             Io::Dealer d;
             d.socket = std::make_unique<zmq::socket_t>(io.context, zmq::socket_type::dealer);
             SetCommonOptions(*d.socket, options_);
-            d.socket->set(zmq::sockopt::routing_id, RandomIdentity());
+            d.socket->set(zmq::sockopt::routing_id, RandomPeerIdentity());
             d.socket->set(zmq::sockopt::immediate, 1);
             d.socket->set(zmq::sockopt::reconnect_ivl,
                           static_cast<int>(options_.reconnect_initial.count()));
@@ -465,7 +449,7 @@ void ZmqTransport::Run() {
           well_formed = false;
         }
         if (!well_formed) {
-          malformed_++;
+          counters_.malformed++;
           continue;
         }
         auto [it, is_new] = io.router_peers.insert_or_assign(id, now);
@@ -481,7 +465,7 @@ void ZmqTransport::Run() {
     if (io.router_monitor) {
       while (uint16_t event = ReadMonitorEvent(*io.router_monitor)) {
         if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
-          malformed_++;  // bytes that were not ZMTP: the connection was dropped
+          counters_.malformed++;  // bytes that were not ZMTP: the connection was dropped
         }
       }
     }
@@ -490,7 +474,7 @@ void ZmqTransport::Run() {
         uint16_t event = ReadMonitorEvent(*d.monitor);
         if (event == 0) break;
         if (event == ZMQ_EVENT_CONNECTED) {
-          if (d.ever_connected) reconnects_++;
+          if (d.ever_connected) counters_.reconnects++;
           d.ever_connected = true;
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
           zmq::message_t m = Control(hello);

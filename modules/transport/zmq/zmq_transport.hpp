@@ -28,6 +28,7 @@
 #include <thread>
 
 #include "keel/transport.hpp"
+#include "modules/transport/live_counters.hpp"
 #include "modules/transport/transport_options.hpp"
 
 namespace keel::modules {
@@ -73,8 +74,7 @@ class ZmqTransport : public Transport {
   std::map<PeerId, std::unique_ptr<Outbox>, std::less<>> outboxes_;
 
   std::atomic<bool> stopped_{false};
-  std::atomic<uint64_t> messages_in_{0}, messages_out_{0}, bytes_in_{0}, bytes_out_{0};
-  std::atomic<uint64_t> dropped_{0}, malformed_{0}, reconnects_{0};
+  LiveTransportCounters counters_;
 };
 
 }  // namespace keel::modules
