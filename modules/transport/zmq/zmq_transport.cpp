@@ -11,6 +11,7 @@
 #include "keel/envelope.hpp"
 #include "modules/transport/live_counters.hpp"
 #include "modules/transport/peer_identity.hpp"
+#include "modules/transport/zmq/envelope_batch.hpp"
 
 namespace keel::modules {
 
@@ -35,6 +36,10 @@ constexpr auto kPassBudget = std::chrono::milliseconds(5);
 bool InBudget(size_t done, Clock::time_point start) {
   return done % 64 != 0 || done == 0 || Clock::now() - start < kPassBudget;
 }
+
+// A batch closes once it holds this much; large enough that libzmq's cost
+// per message vanishes, small enough to keep memory and latency flat.
+constexpr size_t kBatchBytes = 256 * 1024;
 
 bool IsControl(const std::string& type) { return type == kHello || type == kHeartbeat; }
 
@@ -108,7 +113,7 @@ struct ZmqTransport::Io {
   std::map<std::string, Dealer> dealers;                  // endpoint -> dealer
   // Frames accepted by Send() and not yet taken by libzmq (its high-water
   // mark was reached); kept in order per peer and retried.
-  std::map<std::string, std::deque<zmq::message_t>> pending;
+  std::map<std::string, std::deque<EnvelopeBatch>> pending;
   Clock::time_point next_heartbeat = Clock::now();
 };
 
@@ -116,7 +121,8 @@ struct ZmqTransport::Outbox {
   bool live = false;    // connected now, as the core was told
   size_t queued = 0;    // accepted by Send(), not yet taken by libzmq
   bool kicked = false;  // the I/O thread has been told to come and take them
-  std::deque<zmq::message_t> frames;
+  std::deque<EnvelopeBatch> batches;
+  size_t messages = 0;  // in `batches`
 };
 
 ZmqTransport::ZmqTransport(ZmqOptions options, std::function<void(std::function<void()>)> post)
@@ -172,9 +178,14 @@ Status ZmqTransport::Send(const PeerId& peer, TransportMessage message) {
     counters_.dropped++;
     return Status::Error("zmq: transport is not running");
   }
-  // Encoded straight into the message libzmq will send: no copy after this.
-  zmq::message_t frame(EnvelopeSize(message));
-  EncodeEnvelopeTo(message, frame.data<char>());
+  const size_t size = EnvelopeSize(message);
+  // Room for the batch marker and length; a receiver closes the connection
+  // of a sender whose message exceeds its max_message_bytes.
+  if (size + 16 > options_.max_message_bytes) {
+    counters_.dropped++;
+    return Status::Error("zmq: message of " + std::to_string(size) +
+                         " bytes exceeds max_message_bytes; dropped");
+  }
   bool kick = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -191,7 +202,11 @@ Status ZmqTransport::Send(const PeerId& peer, TransportMessage message) {
                            " messages); message dropped");
     }
     box.queued++;
-    box.frames.push_back(std::move(frame));
+    if (box.batches.empty() || box.batches.back().bytes.size() + size > kBatchBytes) {
+      box.batches.emplace_back();
+    }
+    AppendToBatch(box.batches.back(), message);
+    box.messages++;
     kick = !std::exchange(box.kicked, true);
   }
   // One command per batch: the I/O thread takes everything queued so far.
@@ -245,39 +260,51 @@ void ZmqTransport::Run() {
       if (auto it = outboxes_.find(peer); it != outboxes_.end()) {
         Outbox& box = *it->second;
         box.live = false;
-        untaken = box.frames.size();
-        box.frames.clear();
+        untaken = box.messages;
+        box.batches.clear();
+        box.messages = 0;
         box.kicked = false;
       }
     }
     forget_pending(peer, untaken);
     if (auto it = io.pending.find(peer); it != io.pending.end()) {
-      forget_pending(peer, it->second.size());
+      size_t messages = 0;
+      for (const auto& b : it->second) messages += b.messages;
+      forget_pending(peer, messages);
       io.pending.erase(it);
     }
     deliver([peer](TransportHandler* h) { h->OnPeerLost(peer); });
   };
   // Frames read in one pass go to the core in one post: a post per message
   // costs more than decoding it.
-  std::vector<std::pair<PeerId, TransportMessage>> inbound;
+  // Runs of messages from one peer, in arrival order.
+  std::vector<std::pair<PeerId, std::vector<TransportMessage>>> inbound;
+  size_t inbound_messages = 0;
   auto hand_over = [&] {
     if (inbound.empty()) return;
-    counters_.messages_in += inbound.size();
+    counters_.messages_in += inbound_messages;
+    inbound_messages = 0;
     deliver([batch = std::move(inbound)](TransportHandler* h) mutable {
-      for (auto& [peer, m] : batch) h->OnMessage(peer, std::move(m));
+      for (auto& [peer, messages] : batch) {
+        for (auto& m : messages) h->OnMessage(peer, std::move(m));
+      }
     });
     inbound.clear();
   };
   // Counts and decodes one frame body from `peer`.
   auto receive = [&](const std::string& peer, const zmq::message_t& body) {
     counters_.bytes_in += body.size();
-    auto message = DecodeEnvelope(std::string_view(body.data<char>(), body.size()));
-    if (!message.ok()) {
-      counters_.malformed++;
-      return;
-    }
-    if (IsControl(message->type)) return;
-    inbound.emplace_back(peer, std::move(message).value());
+    auto status = DecodeBatch(std::string_view(body.data<char>(), body.size()),
+                              [&](TransportMessage message) {
+                                if (!IsControl(message.type)) {
+                                  if (inbound.empty() || inbound.back().first != peer) {
+                                    inbound.emplace_back(peer, std::vector<TransportMessage>());
+                                  }
+                                  inbound.back().second.push_back(std::move(message));
+                                  inbound_messages++;
+                                }
+                              });
+    if (!status.ok()) counters_.malformed++;
   };
   enum class Sent { kYes, kWouldBlock, kGone };
   auto send_to_router_peer = [&](const std::string& id, zmq::message_t& body) {
@@ -302,26 +329,28 @@ void ZmqTransport::Run() {
     }
   };
   // Writes what is pending for `peer` until libzmq pushes back.
-  auto flush = [&](const std::string& peer, std::deque<zmq::message_t>& frames,
+  auto flush = [&](const std::string& peer, std::deque<EnvelopeBatch>& batches,
                    Clock::time_point start) {
-    size_t done = 0;
-    while (!frames.empty() && InBudget(done, start)) {
+    size_t done = 0;  // messages
+    for (size_t sends = 0; !batches.empty() && InBudget(sends, start); ++sends) {
       Sent sent = Sent::kGone;
-      const size_t size = frames.front().size();
+      EnvelopeBatch& batch = batches.front();
+      // A copy: a batch libzmq refuses (pipe full) stays pending, intact.
+      zmq::message_t body(batch.bytes.data(), batch.bytes.size());
       if (auto d = io.dealers.find(peer); d != io.dealers.end()) {
-        sent = d->second.connected ? send_to_dealer(d->second, frames.front()) : Sent::kGone;
+        sent = d->second.connected ? send_to_dealer(d->second, body) : Sent::kGone;
       } else if (io.router && io.router_peers.count(peer)) {
-        sent = send_to_router_peer(peer, frames.front());
+        sent = send_to_router_peer(peer, body);
       }
       if (sent == Sent::kWouldBlock) break;
       if (sent == Sent::kYes) {
-        counters_.messages_out++;
-        counters_.bytes_out += size;
+        counters_.messages_out += batch.messages;
+        counters_.bytes_out += batch.bytes.size();
       } else {
-        counters_.dropped++;
+        counters_.dropped += batch.messages;
       }
-      frames.pop_front();
-      ++done;
+      done += batch.messages;
+      batches.pop_front();
     }
     if (done > 0) {
       std::lock_guard<std::mutex> lock(mu_);
@@ -332,17 +361,18 @@ void ZmqTransport::Run() {
   };
 
   // Moves what Send() queued for `peer` behind what is already pending.
-  auto take_outbox = [&](const std::string& peer, std::deque<zmq::message_t>& pending) {
+  auto take_outbox = [&](const std::string& peer, std::deque<EnvelopeBatch>& pending) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = outboxes_.find(peer);
     if (it == outboxes_.end()) return;
     Outbox& box = *it->second;
     box.kicked = false;
+    box.messages = 0;
     if (pending.empty()) {
-      pending.swap(box.frames);
+      pending.swap(box.batches);
     } else {
-      for (auto& f : box.frames) pending.push_back(std::move(f));
-      box.frames.clear();
+      for (auto& b : box.batches) pending.push_back(std::move(b));
+      box.batches.clear();
     }
   };
   const std::string heartbeat = ControlFrame(kHeartbeat);
