@@ -22,6 +22,10 @@ case $name in
     sources=("$src/tests/fuzz/frame_fuzzer.cpp" "$src/modules/transport/tcp/frame_codec.cpp"
              "$src/sdk/src/envelope.cpp" "$build/sdk/gen/keel/wire/envelope.pb.cc")
     ;;
+  batch)
+    sources=("$src/tests/fuzz/batch_fuzzer.cpp" "$src/modules/transport/zmq/envelope_batch.cpp"
+             "$src/sdk/src/envelope.cpp" "$build/sdk/gen/keel/wire/envelope.pb.cc")
+    ;;
   *)
     sources=("$src/tests/fuzz/${name}_fuzzer.cpp")
     ;;

@@ -186,6 +186,18 @@ TEST_P(TransportBadInputTest, BrokenFramingIsCountedAndOnlyThatConnectionSuffers
     RawZmqPeer multipart(endpoint_);
     multipart.SendParts({Hello(), "second part", "third part"});
     ASSERT_TRUE(WaitMalformed(1));
+    // A batch whose second entry claims more bytes than the message holds:
+    // the first is delivered, the rest dropped and counted.
+    std::string first = EncodeEnvelope({"keel.test.First", 1, "in a batch"});
+    multipart.SendBody(std::string(1, '\0') + static_cast<char>(first.size()) + first +
+                       "\x7f" + "short");
+    ASSERT_TRUE(WaitMalformed(2));
+    ASSERT_TRUE(r.WaitFor([&] {
+      for (auto& [peer, m] : r.messages_) {
+        if (m.payload == "in a batch") return true;
+      }
+      return false;
+    }));
   } else {
     GTEST_SKIP() << "no hand-made peer for module " << GetParam();
   }
