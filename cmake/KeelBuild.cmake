@@ -18,12 +18,17 @@ if(KEEL_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# keel_protobuf_generate(TARGET t IMPORT_DIR dir OUT_DIR dir PROTOS a.proto ...)
+# keel_protobuf_generate(TARGET t IMPORT_DIR dir OUT_DIR dir PROTOS a.proto ...
+#                        [IMPORTS other_dir ...])
 # Generates C++ for protos named relative to IMPORT_DIR, so generated code
 # includes "keel/v1/mesos.pb.h" as the protos import it. (CMake 3.25's
 # protobuf_generate names outputs relative to the source directory instead.)
 function(keel_protobuf_generate)
-  cmake_parse_arguments(ARG "" "TARGET;IMPORT_DIR;OUT_DIR" "PROTOS" ${ARGN})
+  cmake_parse_arguments(ARG "" "TARGET;IMPORT_DIR;OUT_DIR" "PROTOS;IMPORTS" ${ARGN})
+  set(extra_imports)
+  foreach(dir ${ARG_IMPORTS})
+    list(APPEND extra_imports -I${dir})
+  endforeach()
   file(MAKE_DIRECTORY ${ARG_OUT_DIR})
   foreach(proto ${ARG_PROTOS})
     get_filename_component(abs ${proto} ABSOLUTE)
@@ -31,7 +36,7 @@ function(keel_protobuf_generate)
     string(REGEX REPLACE "\\.proto$" "" stem ${rel})
     set(outputs ${ARG_OUT_DIR}/${stem}.pb.cc ${ARG_OUT_DIR}/${stem}.pb.h)
     add_custom_command(OUTPUT ${outputs}
-      COMMAND protobuf::protoc --cpp_out=${ARG_OUT_DIR} -I${ARG_IMPORT_DIR} ${abs}
+      COMMAND protobuf::protoc --cpp_out=${ARG_OUT_DIR} -I${ARG_IMPORT_DIR} ${extra_imports} ${abs}
       DEPENDS ${abs} protobuf::protoc
       COMMENT "protoc ${rel}"
       VERBATIM)

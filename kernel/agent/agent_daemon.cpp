@@ -1,8 +1,16 @@
 #include "kernel/agent/agent_daemon.hpp"
 
+#include <glog/logging.h>
+
+#include <unistd.h>
 #include "keel/config/config.pb.h"
 #include "keel/resources.hpp"
+
+#include "keel/containerizer.hpp"
+#include "keel/parameters.hpp"
+#include "kernel/agent/agent.hpp"
 #include "kernel/agent/master_link.hpp"
+#include "kernel/agent/resource_detection.hpp"
 #include "kernel/runtime/address.hpp"
 
 namespace keel::agent {
@@ -37,8 +45,47 @@ std::vector<runtime::ModuleRequest> AgentModules(const google::protobuf::Message
   return requests;
 }
 
+// A duration field's value; `errors` gets one naming the field when bad.
+std::chrono::nanoseconds Duration(const std::string& field, const std::string& text,
+                                  std::chrono::nanoseconds fallback,
+                                  std::vector<std::string>* errors) {
+  auto d = ParseDuration(text);
+  if (!d.ok() || d->count() < 0) {
+    errors->push_back("field '" + field +
+                      "': " + (d.ok() ? "must not be negative" : d.status().message()));
+    return fallback;
+  }
+  return *d;
+}
+
+AgentOptions OptionsOf(const config::AgentConfig& c, std::vector<std::string>* errors) {
+  AgentOptions o;
+  o.work_dir = c.work_dir();
+  o.ip = c.ip();
+  o.port = static_cast<uint16_t>(c.port());
+  o.hostname = c.hostname();
+  if (o.hostname.empty()) {
+    char name[256] = {};
+    o.hostname = ::gethostname(name, sizeof(name) - 1) == 0 ? name : c.ip();
+  }
+  o.retry_min =
+      Duration("status_update_retry_min", c.status_update_retry_min(), o.retry_min, errors);
+  o.retry_max =
+      Duration("status_update_retry_max", c.status_update_retry_max(), o.retry_max, errors);
+  if (o.retry_min.count() <= 0 || o.retry_max < o.retry_min) {
+    errors->push_back(
+        "field 'status_update_retry_min': must be positive and at most status_update_retry_max");
+  }
+  o.kill_grace = Duration("kill_grace_period", c.kill_grace_period(), o.kill_grace, errors);
+  return o;
+}
+
 void ValidateAgent(const google::protobuf::Message& m, std::vector<std::string>* errors) {
   const auto& c = AsAgent(m);
+  if (c.containerizer().name().empty()) {
+    errors->push_back("field 'containerizer.name': the agent needs a containerizer module");
+  }
+  (void)OptionsOf(c, errors);
   if (!c.has_master() || c.master().empty()) {
     errors->push_back("field 'master': the agent needs the master's HOST:PORT (--master)");
   } else if (auto hp = runtime::ParseHostPort(c.master()); !hp.ok()) {
@@ -65,11 +112,36 @@ runtime::DaemonSpec AgentDaemonSpec() {
     const auto& c = AsAgent(m);
     auto master = runtime::ParseHostPort(c.master());
     if (!master.ok()) return master.status();
+    if (c.work_dir().empty()) {
+      return Status::Error("field 'work_dir': the agent needs a work directory (--work_dir)");
+    }
+    std::vector<std::string> errors;
+    AgentOptions options = OptionsOf(c, &errors);
+    auto resources = AgentResources(c.work_dir(), c.resources());
+    if (!resources.ok()) return Status::Error("field 'resources': " + resources.status().message());
+    options.resources = *resources;
+
+    std::vector<Isolator*> isolators;
+    for (const auto& loaded : daemon.modules()) {
+      if (loaded.request.kind == ModuleKind::kIsolator) {
+        isolators.push_back(static_cast<Isolator*>(loaded.instance.get()));
+      }
+    }
+    auto containerizer =
+        std::static_pointer_cast<Containerizer>(daemon.FindModule(ModuleKind::kContainerizer));
+    if (auto s = containerizer->Start(isolators); !s.ok()) {
+      return Status::Error("containerizer '" + c.containerizer().name() + "': " + s.message());
+    }
+
     // The config outlives the daemon's run (DaemonMain owns it).
     auto link = std::make_shared<MasterLink>(daemon, *master, c.transport().name(),
                                              &c.transport().parameters());
+    auto agent = std::make_shared<Agent>(daemon, options, link, containerizer);
+    if (auto s = agent->Start(); !s.ok()) return s;
     link->Start();
     daemon.Keep(link);
+    daemon.Keep(agent);
+    LOG(INFO) << "agent offers " << options.resources.ToString();
     return Status::Ok();
   };
   return spec;

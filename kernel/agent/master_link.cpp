@@ -105,6 +105,7 @@ void MasterLink::OnDiscovered(const std::string& module, const std::string& endp
   auto peer = transport_->Connect(endpoint);
   if (!peer.ok()) return Retry(peer.status().message());
   endpoint_ = endpoint;
+  peer_ = *peer;
   last_error_.clear();
   LOG(INFO) << "connecting to the master's " << module_ << " transport at " << endpoint;
 }
@@ -122,20 +123,30 @@ void MasterLink::Retry(const std::string& why) {
 }
 
 void MasterLink::OnMessage(const PeerId& peer, TransportMessage message) {
-  // The agent protocol registers its handlers with the cluster issue; until
-  // then whatever the master sends is counted as unknown.
   dispatcher_.Dispatch(peer, message);
+}
+
+bool MasterLink::Send(TransportMessage message) {
+  if (!transport_ || peer_.empty()) return false;
+  const std::string type = message.type;
+  if (auto s = transport_->Send(peer_, std::move(message)); !s.ok()) {
+    LOG_EVERY_N(WARNING, 100) << "transport refused " << type << " to the master: " << s.message();
+    return false;
+  }
+  return true;
 }
 
 void MasterLink::OnPeerConnected(const PeerId& peer) {
   connected_ = true;
   backoff_ = std::chrono::milliseconds(500);
   LOG(INFO) << "connected to the master at " << peer;
+  if (on_connection_) on_connection_(true);
 }
 
 void MasterLink::OnPeerLost(const PeerId& peer) {
   connected_ = false;
   LOG(WARNING) << "lost the master at " << peer << "; the transport keeps reconnecting";
+  if (on_connection_) on_connection_(false);
 }
 
 }  // namespace keel::agent

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,15 @@ class MasterLink : public TransportHandler, public std::enable_shared_from_this<
 
   void Start();
 
+  // The agent core's side: `on_connected(true)` each time the link to the
+  // master is up (register then), `(false)` when it drops.
+  void OnConnection(std::function<void(bool)> fn) { on_connection_ = std::move(fn); }
+  // Queues `message` for the master; false when there is no link yet or the
+  // transport refuses it.
+  bool Send(TransportMessage message);
+  runtime::MessageDispatcher& dispatcher() { return dispatcher_; }
+  bool connected() const { return connected_; }
+
   void OnMessage(const PeerId& peer, TransportMessage message) override;
   void OnPeerConnected(const PeerId& peer) override;
   void OnPeerLost(const PeerId& peer) override;
@@ -47,7 +57,9 @@ class MasterLink : public TransportHandler, public std::enable_shared_from_this<
   std::unique_ptr<google::protobuf::Struct> learnt_parameters_;
   std::shared_ptr<Transport> transport_;
   std::string endpoint_;
+  PeerId peer_;
   bool connected_ = false;
+  std::function<void(bool)> on_connection_;
   runtime::MessageDispatcher dispatcher_;
   std::string last_error_;
   std::chrono::milliseconds backoff_{500};

@@ -4,7 +4,10 @@
 
 #include "keel/allocator.hpp"
 #include "keel/config/config.pb.h"
+#include "keel/parameters.hpp"
 #include "keel/transport.hpp"
+#include "kernel/master/master.hpp"
+#include "kernel/master/scheduler_api.hpp"
 #include "kernel/master/transport_service.hpp"
 
 namespace keel::master {
@@ -33,11 +36,54 @@ std::vector<runtime::ModuleRequest> MasterModules(const google::protobuf::Messag
   return requests;
 }
 
+// A duration field's value; `errors` gets one naming the field when bad.
+std::optional<std::chrono::nanoseconds> Duration(const std::string& field, const std::string& text,
+                                                 std::vector<std::string>* errors) {
+  auto d = ParseDuration(text);
+  if (!d.ok()) {
+    errors->push_back("field '" + field + "': " + d.status().message());
+    return std::nullopt;
+  }
+  if (d->count() <= 0) {
+    errors->push_back("field '" + field + "': must be positive, got '" + text + "'");
+    return std::nullopt;
+  }
+  return *d;
+}
+
+// The master's options from its config; errors name the field at fault.
+MasterOptions OptionsOf(const config::MasterConfig& c, std::vector<std::string>* errors) {
+  MasterOptions o;
+  o.ip = c.ip();
+  o.port = static_cast<uint16_t>(c.port());
+  o.hostname = c.hostname().empty() ? c.ip() : c.hostname();
+  if (auto d = Duration("agent_ping_timeout", c.agent_ping_timeout(), errors)) {
+    o.agent_ping_timeout = *d;
+  }
+  o.max_agent_ping_timeouts = c.max_agent_ping_timeouts();
+  if (o.max_agent_ping_timeouts == 0) {
+    errors->push_back("field 'max_agent_ping_timeouts': must be at least 1");
+  }
+  if (!c.offer_timeout().empty())
+    o.offer_timeout = Duration("offer_timeout", c.offer_timeout(), errors);
+  if (auto d = Duration("allocation_interval", c.allocation_interval(), errors)) {
+    o.allocation_interval = *d;
+  }
+  if (auto d = Duration("framework_heartbeat_interval", c.framework_heartbeat_interval(), errors)) {
+    o.heartbeat_interval = *d;
+  }
+  return o;
+}
+
 void ValidateMaster(const google::protobuf::Message& m, std::vector<std::string>* errors) {
   const auto& c = AsMaster(m);
   if (c.allocator().name().empty()) {
     errors->push_back("field 'allocator.name': the master needs an allocator module");
   }
+  if (c.transport().name().empty()) {
+    errors->push_back("field 'transport.name': the master needs a transport module");
+  }
+  (void)OptionsOf(c, errors);
 }
 
 }  // namespace
@@ -60,6 +106,13 @@ runtime::DaemonSpec MasterDaemonSpec() {
       if (endpoint.empty()) endpoint = "tcp://" + c.ip() + ":0";
       if (auto s = service->Start(endpoint); !s.ok()) return s;
       daemon.Keep(service);
+      std::vector<std::string> errors;
+      auto master = std::make_shared<Master>(
+          daemon, OptionsOf(c, &errors),
+          std::static_pointer_cast<Allocator>(daemon.FindModule(ModuleKind::kAllocator)), *service);
+      master->Start();
+      RouteSchedulerApi(daemon.http(), master);
+      daemon.Keep(master);
     }
     return Status::Ok();
   };

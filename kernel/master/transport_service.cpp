@@ -68,6 +68,17 @@ void TransportService::OnPeerConnected(const PeerId& peer) {
 void TransportService::OnPeerLost(const PeerId& peer) {
   peers_.erase(peer);
   LOG(WARNING) << "transport peer lost: " << peer;
+  if (on_lost_) on_lost_(peer);
+}
+
+bool TransportService::Send(const PeerId& peer, TransportMessage message) {
+  const std::string type = message.type;
+  if (auto s = transport_->Send(peer, std::move(message)); !s.ok()) {
+    LOG_EVERY_N(WARNING, 100) << "transport refused " << type << " to " << peer << ": "
+                              << s.message();
+    return false;
+  }
+  return true;
 }
 
 }  // namespace keel::master

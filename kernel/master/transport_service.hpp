@@ -5,6 +5,7 @@
 // use to check the link end to end.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -38,6 +39,10 @@ class TransportService : public TransportHandler {
 
   // Where the master's message handlers register.
   runtime::MessageDispatcher& dispatcher() { return dispatcher_; }
+  // Queues `message` for `peer`; false (and logged) when the transport refuses.
+  bool Send(const PeerId& peer, TransportMessage message);
+  // Called on the io thread when the transport loses a peer.
+  void OnLost(std::function<void(const PeerId&)> fn) { on_lost_ = std::move(fn); }
 
  private:
   // The bound endpoint as the asking client can reach it: a wildcard
@@ -51,6 +56,7 @@ class TransportService : public TransportHandler {
   std::string endpoint_;
   std::set<PeerId> peers_;
   runtime::MessageDispatcher dispatcher_;
+  std::function<void(const PeerId&)> on_lost_;
 };
 
 }  // namespace keel::master

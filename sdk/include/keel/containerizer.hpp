@@ -51,6 +51,12 @@ class Containerizer : public Module {
   // configured order. The containerizer does not own them.
   virtual Status Start(const std::vector<Isolator*>& isolators) = 0;
   virtual Status Launch(const ContainerLaunch& launch, TerminationCallback on_exit) = 0;
+  // Sends `signal` to every process of the container (the agent's graceful
+  // kill: SIGTERM, then Destroy() after the grace period). A containerizer
+  // that cannot signal returns an error and the agent destroys at once.
+  virtual Status Kill(const ContainerId& id, int signal) {
+    return Status::Error("this containerizer cannot signal containers");
+  }
   // Kills every process of the container; `on_exit` of Launch() follows.
   virtual Status Destroy(const ContainerId& id) = 0;
   virtual Result<ResourceStatistics> Usage(const ContainerId& id) = 0;

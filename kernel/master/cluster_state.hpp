@@ -1,0 +1,72 @@
+// What the master knows about frameworks, agents, offers and tasks. Plain
+// records owned by the Master, touched only on its io thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "keel/resources.hpp"
+#include "keel/transport.hpp"
+#include "keel/v1/mesos.pb.h"
+#include "kernel/runtime/timer.hpp"
+
+namespace keel::master {
+
+class EventStream;
+
+struct Task {
+  v1::TaskInfo info;
+  std::string framework_id;
+  std::string agent_id;
+  Resources resources;
+  v1::TaskState state = v1::TASK_STAGING;
+  // The last status the framework was sent by the agent (uuid set), if any.
+  std::optional<v1::TaskStatus> status;
+  bool resources_recovered = false;  // released to the allocator already
+  bool kill_requested = false;
+};
+
+struct Offer {
+  std::string id;
+  std::string framework_id;
+  std::string agent_id;
+  std::string role;
+  Resources resources;
+  std::unique_ptr<runtime::Timer> timeout;  // offer_timeout, when set
+};
+
+struct Framework {
+  std::string id;
+  v1::FrameworkInfo info;
+  std::shared_ptr<EventStream> stream;  // null while disconnected
+  std::set<std::string> offers;
+  std::map<std::string, Task> tasks;  // by task id; live or awaiting a terminal ack
+  std::unique_ptr<runtime::Timer> heartbeat;
+  std::unique_ptr<runtime::Timer> failover;
+  double registered_time = 0;
+
+  bool connected() const { return stream != nullptr; }
+  bool partition_aware() const;
+  bool multi_role() const;
+};
+
+struct Agent {
+  std::string id;
+  PeerId peer;
+  std::string ip;  // of its HTTP port, for offers' url
+  v1::AgentInfo info;
+  Resources total;
+  bool connected = false;  // the transport has the peer
+  bool reachable = true;   // false once the pings ran out
+  uint32_t missed_pongs = 0;
+  bool pong_since_ping = true;
+  std::set<std::string> offers;
+  // (framework id, task id) of the tasks the master placed here.
+  std::set<std::pair<std::string, std::string>> tasks;
+  double registered_time = 0;
+};
+
+}  // namespace keel::master

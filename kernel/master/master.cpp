@@ -1,0 +1,109 @@
+#include "kernel/master/master.hpp"
+
+#include <glog/logging.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdio>
+
+#include "keel/internal/agent_protocol.pb.h"
+#include "kernel/master/transport_service.hpp"
+#include "kernel/protocol/protocol_message.hpp"
+#include "kernel/runtime/uuid.hpp"
+
+namespace keel::master {
+
+double NowSeconds() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+bool Framework::partition_aware() const {
+  for (const auto& c : info.capabilities()) {
+    if (c.type() == v1::FrameworkInfo::Capability::PARTITION_AWARE) return true;
+  }
+  return false;
+}
+
+bool Framework::multi_role() const {
+  for (const auto& c : info.capabilities()) {
+    if (c.type() == v1::FrameworkInfo::Capability::MULTI_ROLE) return true;
+  }
+  return false;
+}
+
+Master::Master(runtime::Daemon& daemon, MasterOptions options, std::shared_ptr<Allocator> allocator,
+               TransportService& transport)
+    : daemon_(daemon),
+      options_(std::move(options)),
+      allocator_(std::move(allocator)),
+      transport_(transport),
+      id_(runtime::RandomUuid()),
+      start_time_(NowSeconds()),
+      allocation_timer_(daemon.io()),
+      ping_timer_(daemon.io()) {}
+
+Master::~Master() = default;
+
+void Master::Start() {
+  using internal::RegisterAgent;
+  using internal::StatusUpdate;
+  auto& d = transport_.dispatcher();
+  d.Register(protocol::TypeOf<RegisterAgent>(), 1, 1,
+             [this](const PeerId& peer, TransportMessage& m) {
+               RegisterAgent message;
+               if (!protocol::Unpack(m, &message)) {
+                 LOG(WARNING) << "undecodable RegisterAgent from " << peer << "; dropped";
+                 return;
+               }
+               OnRegisterAgent(peer, message);
+             });
+  d.Register(protocol::TypeOf<internal::PongAgent>(), 1, 1,
+             [this](const PeerId& peer, TransportMessage&) { OnPong(peer); });
+  d.Register(protocol::TypeOf<StatusUpdate>(), 1, 1,
+             [this](const PeerId& peer, TransportMessage& m) {
+               StatusUpdate update;
+               if (!protocol::Unpack(m, &update) || !update.has_status()) {
+                 LOG(WARNING) << "undecodable StatusUpdate from " << peer << "; dropped";
+                 return;
+               }
+               OnStatusUpdate(peer, update);
+             });
+  transport_.OnLost([this](const PeerId& peer) { OnPeerLost(peer); });
+
+  // The periodic allocation catches what no event asked for (filters that
+  // expired); events that free resources ask for one at once.
+  allocation_timer_.Start(options_.allocation_interval, [this] { AllocationTick(); });
+  ping_timer_.Start(options_.agent_ping_timeout, [this] { PingAgents(); });
+  LOG(INFO) << "master " << id_ << " started";
+}
+
+std::string Master::NextFrameworkId() {
+  char suffix[32];
+  std::snprintf(suffix, sizeof(suffix), "-%04llu",
+                static_cast<unsigned long long>(next_framework_++));
+  return id_ + suffix;
+}
+
+std::string Master::NextOfferId() { return id_ + "-O" + std::to_string(next_offer_++); }
+
+std::string Master::NextAgentId() { return id_ + "-S" + std::to_string(next_agent_++); }
+
+void Master::AllocationTick() {
+  Allocate();
+  allocation_timer_.Start(options_.allocation_interval, [this] { AllocationTick(); });
+}
+
+void Master::RequestAllocation() {
+  if (allocation_requested_) return;
+  allocation_requested_ = true;
+  // Posted, so that every event handled in this turn of the loop is seen by
+  // one allocation.
+  boost::asio::post(daemon_.io(), [this] {
+    allocation_requested_ = false;
+    Allocate();
+  });
+}
+
+}  // namespace keel::master

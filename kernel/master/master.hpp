@@ -1,0 +1,138 @@
+// The master's core: frameworks, agents, offers and tasks. It turns the
+// allocator's decisions into offers, launches accepted tasks on agents,
+// forwards status updates and acknowledgements, watches agents' health and
+// frameworks' connections.
+//
+// Threading: everything runs on the daemon's io thread (HTTP handlers,
+// transport messages, timers), so no state here is locked.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "keel/allocator.hpp"
+#include "keel/v1/scheduler.pb.h"
+#include "kernel/master/cluster_state.hpp"
+#include "kernel/master/event_stream.hpp"
+#include "kernel/runtime/daemon.hpp"
+
+namespace keel::internal {
+class RegisterAgent;
+class StatusUpdate;
+}  // namespace keel::internal
+
+namespace keel::master {
+
+class TransportService;
+
+struct MasterOptions {
+  std::string hostname;
+  std::string ip;
+  uint16_t port = 5050;
+  std::chrono::nanoseconds agent_ping_timeout = std::chrono::seconds(15);
+  uint32_t max_agent_ping_timeouts = 5;
+  std::optional<std::chrono::nanoseconds> offer_timeout;
+  std::chrono::nanoseconds allocation_interval = std::chrono::seconds(1);
+  std::chrono::nanoseconds heartbeat_interval = std::chrono::seconds(15);
+};
+
+// An HTTP error for a scheduler call: status code and a one-line reason.
+struct CallError {
+  int status;
+  std::string message;
+};
+
+class Master : public std::enable_shared_from_this<Master> {
+ public:
+  Master(runtime::Daemon& daemon, MasterOptions options, std::shared_ptr<Allocator> allocator,
+         TransportService& transport);
+  ~Master();
+
+  void Start();
+
+  const std::string& id() const { return id_; }
+  const std::map<std::string, Framework>& frameworks() const { return frameworks_; }
+  const std::map<std::string, Agent>& agents() const { return agents_; }
+
+  // The scheduler API, after the HTTP layer checked the request's shape.
+  // SUBSCRIBE answers through `responder` (a stream, or an error).
+  void Subscribe(const v1::scheduler::Call& call, Encoding encoding, http::Responder responder);
+  // Any other call from the subscription `stream_id`.
+  std::optional<CallError> Handle(const v1::scheduler::Call& call, const std::string& stream_id);
+
+ private:
+  // Frameworks (master_frameworks.cpp).
+  void OnStreamClosed(const std::string& framework_id, const std::string& stream_id);
+  void RemoveFramework(const std::string& framework_id, const std::string& why);
+  void SendHeartbeat(const std::string& framework_id);
+  void Send(Framework& framework, const v1::scheduler::Event& event);
+  void SendError(Framework& framework, const std::string& message);
+
+  // Offers (master_offers.cpp).
+  void RequestAllocation();
+  void AllocationTick();
+  void Allocate();
+  void RescindOffer(const std::string& offer_id, bool tell_framework);
+  // Removes the offer and returns it, or nothing for an unknown id.
+  std::optional<Offer> TakeOffer(const std::string& offer_id);
+  void Accept(Framework& framework, const v1::scheduler::Call::Accept& accept);
+  void Decline(Framework& framework, const v1::scheduler::Call::Decline& decline);
+
+  // Tasks (master_tasks.cpp).
+  void Launch(Framework& framework, Agent& agent, const v1::TaskInfo& task,
+              const Resources& resources);
+  void Kill(Framework& framework, const v1::scheduler::Call::Kill& kill);
+  void Acknowledge(Framework& framework, const v1::scheduler::Call::Acknowledge& ack);
+  void Reconcile(Framework& framework, const v1::scheduler::Call::Reconcile& reconcile);
+  void OnStatusUpdate(const PeerId& peer, const internal::StatusUpdate& update);
+  // A status made by the master (no uuid: never acknowledged).
+  v1::TaskStatus MasterStatus(const Framework& framework, const v1::TaskID& task_id,
+                              const std::string& agent_id, v1::TaskState state,
+                              v1::TaskStatus::Reason reason, const std::string& message) const;
+  void SendUpdate(Framework& framework, const v1::TaskStatus& status);
+  // Gives a task's resources back to the allocator, once.
+  void RecoverTaskResources(Task& task);
+  void ForgetTask(Framework& framework, const std::string& task_id);
+
+  // Agents (master_agents.cpp).
+  void OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& message);
+  void OnPong(const PeerId& peer);
+  void OnPeerLost(const PeerId& peer);
+  void PingAgents();
+  void MarkUnreachable(Agent& agent);
+  Agent* AgentByPeer(const PeerId& peer);
+  bool SendToAgent(const Agent& agent, const TransportMessage& message);
+
+  std::string NextFrameworkId();
+  std::string NextOfferId();
+  std::string NextAgentId();
+
+  runtime::Daemon& daemon_;
+  MasterOptions options_;
+  std::shared_ptr<Allocator> allocator_;
+  TransportService& transport_;
+  std::string id_;
+  double start_time_ = 0;
+
+  std::map<std::string, Framework> frameworks_;
+  std::map<std::string, Agent> agents_;
+  std::map<PeerId, std::string> agent_by_peer_;
+  std::map<std::string, Offer> offers_;
+
+  uint64_t next_framework_ = 0;
+  uint64_t next_offer_ = 0;
+  uint64_t next_agent_ = 0;
+
+  bool allocation_requested_ = false;
+  runtime::Timer allocation_timer_;
+  runtime::Timer ping_timer_;
+};
+
+// Seconds since the epoch, as Mesos stamps statuses and registrations.
+double NowSeconds();
+
+}  // namespace keel::master

@@ -1,0 +1,204 @@
+// Agents: registration and re-registration, health by pings, and what
+// happens to their tasks when they become unreachable.
+#include <glog/logging.h>
+
+#include "keel/internal/agent_protocol.pb.h"
+#include "kernel/master/master.hpp"
+#include "kernel/master/task_validation.hpp"
+#include "kernel/master/transport_service.hpp"
+#include "kernel/protocol/protocol_message.hpp"
+#include "kernel/protocol/resource_conversion.hpp"
+
+namespace keel::master {
+
+Agent* Master::AgentByPeer(const PeerId& peer) {
+  auto it = agent_by_peer_.find(peer);
+  if (it == agent_by_peer_.end()) return nullptr;
+  auto a = agents_.find(it->second);
+  return a == agents_.end() ? nullptr : &a->second;
+}
+
+bool Master::SendToAgent(const Agent& agent, const TransportMessage& message) {
+  return transport_.Send(agent.peer, message);
+}
+
+void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& message) {
+  const v1::AgentInfo& info = message.agent_info();
+  auto total = protocol::FromProto(info.resources());
+  if (!total.ok()) {
+    LOG(WARNING) << "agent at " << peer << " registers with bad " << total.status().message()
+                 << "; ignored";
+    return;
+  }
+  std::string id = info.id().value();
+  if (!id.empty()) {
+    if (auto bad = ValidateId("Agent ID", id)) {
+      LOG(WARNING) << "agent at " << peer << ": " << *bad << "; ignored";
+      return;
+    }
+  } else {
+    id = NextAgentId();
+  }
+
+  auto [it, is_new] = agents_.try_emplace(id);
+  Agent& agent = it->second;
+  if (is_new) {
+    agent.id = id;
+    agent.registered_time = NowSeconds();
+  } else {
+    if (agent.peer != peer) agent_by_peer_.erase(agent.peer);
+    for (const std::string& offer : std::set<std::string>(agent.offers)) RescindOffer(offer, true);
+  }
+
+  // Reconcile what the master placed there with what the agent reports.
+  std::set<std::pair<std::string, std::string>> reported;
+  for (const v1::Task& t : message.tasks()) {
+    const std::string& fid = t.framework_id().value();
+    const std::string& tid = t.task_id().value();
+    auto f = frameworks_.find(fid);
+    auto task = f == frameworks_.end() ? nullptr : &f->second.tasks;
+    if (task && task->count(tid)) {
+      Task& known = task->at(tid);
+      known.state = t.state();
+      known.agent_id = id;
+      if (known.resources_recovered) known.resources_recovered = false;  // held again
+      reported.insert({fid, tid});
+    } else if (f == frameworks_.end() || !f->second.partition_aware()) {
+      // Its framework was told the task is lost, or is gone: the task must
+      // not run on as an orphan.
+      internal::KillTask kill;
+      kill.mutable_framework_id()->set_value(fid);
+      *kill.mutable_task_id() = t.task_id();
+      transport_.Send(peer, protocol::Pack(kill));
+    } else {
+      Task adopted;
+      adopted.info.set_name(t.name());
+      *adopted.info.mutable_task_id() = t.task_id();
+      adopted.info.mutable_agent_id()->set_value(id);
+      *adopted.info.mutable_resources() = t.resources();
+      adopted.framework_id = fid;
+      adopted.agent_id = id;
+      adopted.state = t.state();
+      if (auto r = protocol::FromProto(t.resources()); r.ok()) adopted.resources = *r;
+      f->second.tasks.emplace(tid, std::move(adopted));
+      reported.insert({fid, tid});
+    }
+  }
+  for (const auto& key : std::set<std::pair<std::string, std::string>>(agent.tasks)) {
+    if (reported.count(key)) continue;
+    auto f = frameworks_.find(key.first);
+    if (f == frameworks_.end()) continue;
+    auto t = f->second.tasks.find(key.second);
+    if (t == f->second.tasks.end()) continue;
+    // Launched after the agent's report was sent: still on its way.
+    if (t->second.state == v1::TASK_STAGING && agent.reachable && agent.peer == peer) continue;
+    SendUpdate(f->second, MasterStatus(f->second, t->second.info.task_id(), id, v1::TASK_GONE,
+                                       v1::TaskStatus::REASON_AGENT_RESTARTED,
+                                       "Agent " + id + " re-registered without this task"));
+    ForgetTask(f->second, key.second);
+  }
+  agent.tasks = reported;
+
+  agent.peer = peer;
+  agent.ip = message.ip();
+  agent.info = info;
+  agent.info.mutable_id()->set_value(id);
+  agent.total = std::move(total).value();
+  agent.connected = true;
+  agent.reachable = true;
+  agent.missed_pongs = 0;
+  agent.pong_since_ping = true;
+  agent_by_peer_[peer] = id;
+
+  AgentSpec spec;
+  spec.hostname = info.hostname();
+  spec.total = agent.total;
+  for (const auto& [fid, tid] : agent.tasks) {
+    const Task& task = frameworks_.at(fid).tasks.at(tid);
+    if (!task.resources_recovered) spec.used[fid] += task.resources;
+  }
+  allocator_->AddAgent(id, spec);
+
+  internal::AgentRegistered reply;
+  reply.mutable_agent_id()->set_value(id);
+  const double ping = std::chrono::duration<double>(options_.agent_ping_timeout).count();
+  reply.set_ping_interval_seconds(ping);
+  reply.set_ping_timeout_seconds(ping * options_.max_agent_ping_timeouts);
+  transport_.Send(peer, protocol::Pack(reply));
+  LOG(INFO) << (is_new ? "agent registered: " : "agent re-registered: ") << id << " ("
+            << info.hostname() << ", " << agent.total.ToString() << ")";
+  RequestAllocation();
+}
+
+void Master::OnPong(const PeerId& peer) {
+  if (Agent* agent = AgentByPeer(peer)) {
+    agent->pong_since_ping = true;
+    agent->missed_pongs = 0;
+  }
+}
+
+void Master::OnPeerLost(const PeerId& peer) {
+  Agent* agent = AgentByPeer(peer);
+  if (!agent || !agent->connected) return;
+  // Not unreachable yet: the transport reconnects, and the pings decide.
+  agent->connected = false;
+  allocator_->DeactivateAgent(agent->id);
+  for (const std::string& offer : std::set<std::string>(agent->offers)) RescindOffer(offer, true);
+  LOG(WARNING) << "agent " << agent->id << " disconnected";
+}
+
+void Master::PingAgents() {
+  internal::PingAgent ping;
+  const TransportMessage message = protocol::Pack(ping);
+  for (auto& [id, agent] : agents_) {
+    if (!agent.reachable) continue;
+    agent.missed_pongs = agent.pong_since_ping ? 0 : agent.missed_pongs + 1;
+    if (agent.missed_pongs >= options_.max_agent_ping_timeouts) {
+      MarkUnreachable(agent);
+      continue;
+    }
+    agent.pong_since_ping = false;
+    SendToAgent(agent, message);
+  }
+  ping_timer_.Start(options_.agent_ping_timeout, [this] { PingAgents(); });
+}
+
+void Master::MarkUnreachable(Agent& agent) {
+  LOG(WARNING) << "agent " << agent.id << " is unreachable: " << agent.missed_pongs
+               << " pings unanswered";
+  for (const std::string& offer : std::set<std::string>(agent.offers)) RescindOffer(offer, true);
+  allocator_->RemoveAgent(agent.id);
+  agent.reachable = false;
+  agent.connected = false;
+  agent_by_peer_.erase(agent.peer);
+
+  std::set<std::pair<std::string, std::string>> kept;
+  for (const auto& [fid, tid] : agent.tasks) {
+    auto f = frameworks_.find(fid);
+    if (f == frameworks_.end()) continue;
+    Framework& framework = f->second;
+    auto t = framework.tasks.find(tid);
+    if (t == framework.tasks.end()) continue;
+    t->second.resources_recovered = true;  // the allocator dropped the agent whole
+    v1::TaskStatus status =
+        MasterStatus(framework, t->second.info.task_id(), agent.id, v1::TASK_UNREACHABLE,
+                     v1::TaskStatus::REASON_AGENT_REMOVED, "Agent " + agent.id + " is unreachable");
+    if (framework.partition_aware()) {
+      status.mutable_unreachable_time()->set_nanoseconds(static_cast<int64_t>(NowSeconds() * 1e9));
+      t->second.state = v1::TASK_UNREACHABLE;
+      kept.insert({fid, tid});
+      SendUpdate(framework, status);
+    } else {
+      SendUpdate(framework, status);
+      framework.tasks.erase(t);
+    }
+  }
+  agent.tasks = kept;
+
+  v1::scheduler::Event failure;
+  failure.set_type(v1::scheduler::Event::FAILURE);
+  failure.mutable_failure()->mutable_agent_id()->set_value(agent.id);
+  for (auto& [fid, framework] : frameworks_) Send(framework, failure);
+}
+
+}  // namespace keel::master

@@ -1,0 +1,203 @@
+// Tasks: launching accepted tasks on agents, status updates on their way to
+// frameworks and acknowledgements on their way back, kills, reconciliation.
+#include <glog/logging.h>
+
+#include "keel/internal/agent_protocol.pb.h"
+#include "kernel/master/master.hpp"
+#include "kernel/protocol/protocol_message.hpp"
+
+namespace keel::master {
+
+namespace {
+
+bool IsTerminal(v1::TaskState state) {
+  switch (state) {
+    case v1::TASK_FINISHED:
+    case v1::TASK_FAILED:
+    case v1::TASK_KILLED:
+    case v1::TASK_ERROR:
+    case v1::TASK_LOST:
+    case v1::TASK_DROPPED:
+    case v1::TASK_GONE:
+    case v1::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+v1::TaskStatus Master::MasterStatus(const Framework& framework, const v1::TaskID& task_id,
+                                    const std::string& agent_id, v1::TaskState state,
+                                    v1::TaskStatus::Reason reason,
+                                    const std::string& message) const {
+  // Partition-unaware frameworks know none of the newer states.
+  if (!framework.partition_aware() &&
+      (state == v1::TASK_DROPPED || state == v1::TASK_UNREACHABLE || state == v1::TASK_GONE ||
+       state == v1::TASK_GONE_BY_OPERATOR || state == v1::TASK_UNKNOWN)) {
+    state = v1::TASK_LOST;
+  }
+  v1::TaskStatus status;
+  *status.mutable_task_id() = task_id;
+  status.set_state(state);
+  status.set_source(v1::TaskStatus::SOURCE_MASTER);
+  status.set_reason(reason);
+  if (!message.empty()) status.set_message(message);
+  if (!agent_id.empty()) status.mutable_agent_id()->set_value(agent_id);
+  status.set_timestamp(NowSeconds());
+  return status;
+}
+
+void Master::SendUpdate(Framework& framework, const v1::TaskStatus& status) {
+  v1::scheduler::Event event;
+  event.set_type(v1::scheduler::Event::UPDATE);
+  *event.mutable_update()->mutable_status() = status;
+  Send(framework, event);
+}
+
+void Master::RecoverTaskResources(Task& task) {
+  if (task.resources_recovered) return;
+  task.resources_recovered = true;
+  allocator_->RecoverResources(task.framework_id, task.agent_id, task.resources, std::nullopt);
+  RequestAllocation();
+}
+
+void Master::ForgetTask(Framework& framework, const std::string& task_id) {
+  auto it = framework.tasks.find(task_id);
+  if (it == framework.tasks.end()) return;
+  RecoverTaskResources(it->second);
+  if (auto a = agents_.find(it->second.agent_id); a != agents_.end()) {
+    a->second.tasks.erase({framework.id, task_id});
+  }
+  framework.tasks.erase(it);
+}
+
+void Master::Launch(Framework& framework, Agent& agent, const v1::TaskInfo& info,
+                    const Resources& resources) {
+  const std::string& task_id = info.task_id().value();
+  Task task;
+  task.info = info;
+  task.framework_id = framework.id;
+  task.agent_id = agent.id;
+  task.resources = resources;
+  framework.tasks.emplace(task_id, std::move(task));
+  agent.tasks.insert({framework.id, task_id});
+
+  internal::RunTask run;
+  *run.mutable_framework() = framework.info;
+  *run.mutable_task() = info;
+  if (!SendToAgent(agent, protocol::Pack(run))) {
+    SendUpdate(framework, MasterStatus(framework, info.task_id(), agent.id, v1::TASK_LOST,
+                                       v1::TaskStatus::REASON_AGENT_DISCONNECTED,
+                                       "The master could not send the task to agent " + agent.id));
+    ForgetTask(framework, task_id);
+  }
+}
+
+void Master::OnStatusUpdate(const PeerId& peer, const internal::StatusUpdate& update) {
+  Agent* agent = AgentByPeer(peer);
+  if (!agent) {
+    LOG_EVERY_N(WARNING, 100) << "status update from unregistered peer " << peer << "; dropped";
+    return;
+  }
+  const std::string& framework_id = update.framework_id().value();
+  v1::TaskStatus status = update.status();
+  status.mutable_agent_id()->set_value(agent->id);
+  const std::string& task_id = status.task_id().value();
+
+  auto f = frameworks_.find(framework_id);
+  if (f == frameworks_.end()) {
+    // The framework is gone: acknowledge for it, so the agent stops retrying.
+    internal::StatusUpdateAcknowledgement ack;
+    ack.mutable_framework_id()->set_value(framework_id);
+    *ack.mutable_task_id() = status.task_id();
+    ack.set_uuid(status.uuid());
+    SendToAgent(*agent, protocol::Pack(ack));
+    return;
+  }
+  Framework& framework = f->second;
+  if (auto t = framework.tasks.find(task_id); t != framework.tasks.end()) {
+    Task& task = t->second;
+    task.state = update.has_latest_state() ? update.latest_state() : status.state();
+    task.status = status;
+    if (IsTerminal(task.state) || task.state == v1::TASK_UNREACHABLE) RecoverTaskResources(task);
+  }
+  // A disconnected framework misses it; the agent sends it again.
+  if (framework.connected()) SendUpdate(framework, status);
+}
+
+void Master::Acknowledge(Framework& framework, const v1::scheduler::Call::Acknowledge& ack) {
+  const std::string& task_id = ack.task_id().value();
+  if (auto t = framework.tasks.find(task_id); t != framework.tasks.end()) {
+    const Task& task = t->second;
+    if (task.status && task.status->uuid() == ack.uuid() && IsTerminal(task.status->state())) {
+      ForgetTask(framework, task_id);
+    }
+  }
+  auto agent = agents_.find(ack.agent_id().value());
+  if (agent == agents_.end()) return;
+  internal::StatusUpdateAcknowledgement message;
+  message.mutable_framework_id()->set_value(framework.id);
+  *message.mutable_task_id() = ack.task_id();
+  message.set_uuid(ack.uuid());
+  SendToAgent(agent->second, protocol::Pack(message));
+}
+
+void Master::Kill(Framework& framework, const v1::scheduler::Call::Kill& kill) {
+  auto t = framework.tasks.find(kill.task_id().value());
+  if (t == framework.tasks.end()) {
+    // An unknown task is answered as by explicit reconciliation.
+    v1::scheduler::Call::Reconcile reconcile;
+    auto* entry = reconcile.add_tasks();
+    *entry->mutable_task_id() = kill.task_id();
+    if (kill.has_agent_id()) *entry->mutable_agent_id() = kill.agent_id();
+    Reconcile(framework, reconcile);
+    return;
+  }
+  Task& task = t->second;
+  task.kill_requested = true;
+  auto agent = agents_.find(task.agent_id);
+  if (agent == agents_.end() || !agent->second.reachable) return;  // reconciled on return
+  internal::KillTask message;
+  message.mutable_framework_id()->set_value(framework.id);
+  *message.mutable_task_id() = kill.task_id();
+  if (kill.has_kill_policy()) {
+    *message.mutable_kill_policy() = kill.kill_policy();
+  } else if (task.info.has_kill_policy()) {
+    *message.mutable_kill_policy() = task.info.kill_policy();
+  }
+  SendToAgent(agent->second, protocol::Pack(message));
+}
+
+void Master::Reconcile(Framework& framework, const v1::scheduler::Call::Reconcile& reconcile) {
+  const auto reason = v1::TaskStatus::REASON_RECONCILIATION;
+  if (reconcile.tasks().empty()) {
+    for (const auto& [id, task] : framework.tasks) {
+      SendUpdate(framework, MasterStatus(framework, task.info.task_id(), task.agent_id, task.state,
+                                         reason, ""));
+    }
+    return;
+  }
+  for (const auto& entry : reconcile.tasks()) {
+    auto t = framework.tasks.find(entry.task_id().value());
+    if (t != framework.tasks.end()) {
+      SendUpdate(framework, MasterStatus(framework, entry.task_id(), t->second.agent_id,
+                                         t->second.state, reason, ""));
+      continue;
+    }
+    const std::string agent_id = entry.agent_id().value();
+    auto agent = agent_id.empty() ? agents_.end() : agents_.find(agent_id);
+    v1::TaskState state = v1::TASK_UNKNOWN;
+    std::string message = "The master does not know this task";
+    if (agent != agents_.end()) {
+      state = agent->second.reachable ? v1::TASK_GONE : v1::TASK_UNREACHABLE;
+      message = agent->second.reachable ? "The task is not running on agent " + agent_id
+                                        : "Agent " + agent_id + " is unreachable";
+    }
+    SendUpdate(framework,
+               MasterStatus(framework, entry.task_id(), agent_id, state, reason, message));
+  }
+}
+
+}  // namespace keel::master

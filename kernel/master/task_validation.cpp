@@ -1,0 +1,46 @@
+#include "kernel/master/task_validation.hpp"
+
+#include "kernel/protocol/resource_conversion.hpp"
+
+namespace keel::master {
+
+std::optional<std::string> ValidateId(const std::string& what, const std::string& id) {
+  if (id.empty()) return what + " is empty";
+  if (id == "." || id == "..") return what + " '" + id + "' is not allowed";
+  if (id.find('/') != std::string::npos || id.find('\0') != std::string::npos) {
+    return what + " '" + id + "' contains '/' or NUL";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> ValidateTask(const Framework& framework, const Agent& agent,
+                                        const v1::TaskInfo& task, const Resources& available,
+                                        Resources* resources) {
+  const std::string& id = task.task_id().value();
+  if (auto bad = ValidateId("Task ID", id)) return bad;
+  if (framework.tasks.count(id)) return "Task has duplicate ID: " + id;
+  if (task.agent_id().value() != agent.id) {
+    return "Task uses agent " + task.agent_id().value() + " but its offers are for agent " +
+           agent.id;
+  }
+  if (task.has_executor()) {
+    return "Task names an executor; custom executors are not supported yet";
+  }
+  if (!task.has_command() && !task.has_container()) {
+    return "Task has neither a command nor a container";
+  }
+  if (task.has_command() && !task.command().has_value() && task.command().shell()) {
+    return "Task's command has no value";
+  }
+  auto used = protocol::FromProto(task.resources());
+  if (!used.ok()) return "Task's " + used.status().message();
+  if (used->empty()) return "Task uses no resources";
+  if (!available.Contains(*used)) {
+    return "Task uses more resources (" + used->ToString() + ") than its offers have left (" +
+           available.ToString() + ")";
+  }
+  *resources = std::move(used).value();
+  return std::nullopt;
+}
+
+}  // namespace keel::master

@@ -1,0 +1,123 @@
+#include "modules/containerizer/native/child_spec.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+namespace keel::modules {
+namespace {
+
+std::optional<std::string> AgentVariable(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr) return std::nullopt;
+  return std::string(value);
+}
+
+}  // namespace
+
+std::map<std::string, std::string> TaskEnvironment(
+    const CommandSpec& command, const std::map<std::string, std::string>& isolator_environment) {
+  std::map<std::string, std::string> env;
+  env["PATH"] = AgentVariable("PATH").value_or(kDefaultPath);
+  if (auto home = AgentVariable("HOME")) env["HOME"] = *home;
+  for (const auto& [name, value] : isolator_environment) env[name] = value;
+  for (const auto& [name, value] : command.environment) env[name] = value;
+  return env;
+}
+
+std::optional<std::string> SearchPath(const std::string& file, const std::string& path) {
+  if (file.empty()) return std::nullopt;
+  if (file.find('/') != std::string::npos) return file;
+  size_t start = 0;
+  for (;;) {
+    size_t end = path.find(':', start);
+    std::string dir = path.substr(start, end == std::string::npos ? end : end - start);
+    // An empty entry means the current directory, as for execvp().
+    std::string candidate = (dir.empty() ? std::string(".") : dir) + "/" + file;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (end == std::string::npos) return std::nullopt;
+    start = end + 1;
+  }
+}
+
+Result<UserIdentity> LookUpUser(const std::string& name) {
+  long size_hint = ::sysconf(_SC_GETPW_R_SIZE_MAX);
+  std::vector<char> buffer(size_hint > 0 ? static_cast<size_t>(size_hint) : 16384);
+  passwd entry{};
+  passwd* found = nullptr;
+  int error;
+  while ((error = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found)) ==
+         ERANGE) {
+    buffer.resize(buffer.size() * 2);
+  }
+  if (error != 0) {
+    return Status::Error("cannot look up user '" + name + "': " + std::strerror(error));
+  }
+  if (found == nullptr) return Status::Error("unknown user '" + name + "'");
+
+  UserIdentity user;
+  user.name = name;
+  user.uid = entry.pw_uid;
+  user.gid = entry.pw_gid;
+  user.home = entry.pw_dir != nullptr ? entry.pw_dir : "";
+  int count = 16;
+  user.groups.resize(static_cast<size_t>(count));
+  while (::getgrouplist(name.c_str(), user.gid, user.groups.data(), &count) < 0) {
+    user.groups.resize(static_cast<size_t>(count));  // getgrouplist() said how many
+  }
+  user.groups.resize(static_cast<size_t>(count));
+  return user;
+}
+
+Result<ChildSpec> BuildChildSpec(const ContainerLaunch& launch,
+                                 const std::map<std::string, std::string>& isolator_environment) {
+  const CommandSpec& command = launch.command;
+  if (launch.config.sandbox_dir.empty()) {
+    return Status::Error("container '" + launch.id + "' has no sandbox directory");
+  }
+  ChildSpec spec;
+  spec.working_dir = launch.config.sandbox_dir;
+  spec.stdout_path = spec.working_dir + "/stdout";
+  spec.stderr_path = spec.working_dir + "/stderr";
+
+  std::map<std::string, std::string> env = TaskEnvironment(command, isolator_environment);
+
+  const std::string& user_name = !command.user.empty() ? command.user : launch.config.user;
+  if (!user_name.empty()) {
+    Result<UserIdentity> user = LookUpUser(user_name);
+    if (!user.ok()) return user.status();
+    if (user->uid != ::geteuid()) {
+      if (::geteuid() != 0) {
+        return Status::Error("cannot run container '" + launch.id + "' as user '" + user_name +
+                             "': the agent is not root");
+      }
+      // The task's HOME is its user's, unless the framework set one.
+      if (command.environment.count("HOME") == 0) env["HOME"] = user->home;
+      spec.user = std::move(user).value();
+    }
+  }
+
+  if (command.shell) {
+    spec.executable = "/bin/sh";
+    spec.argv = {"/bin/sh", "-c", command.value};
+  } else {
+    std::optional<std::string> executable = SearchPath(command.value, env["PATH"]);
+    if (!executable) {
+      return Status::Error("container '" + launch.id + "': command '" + command.value +
+                           "' not found in PATH");
+    }
+    spec.executable = *executable;
+    // As in Mesos, `arguments` is the whole argv, argv[0] included.
+    spec.argv =
+        command.arguments.empty() ? std::vector<std::string>{command.value} : command.arguments;
+  }
+
+  for (const auto& [name, value] : env) spec.envp.push_back(name + "=" + value);
+  return spec;
+}
+
+}  // namespace keel::modules

@@ -1,0 +1,56 @@
+// ChildSpec: everything a container's first process needs, computed before
+// fork() because the forked child of a threaded daemon may only make
+// async-signal-safe calls (no allocation, no NSS lookups, no locale).
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "keel/containerizer.hpp"
+#include "keel/status.hpp"
+
+namespace keel::modules {
+
+// The PATH a task gets when the agent has none.
+inline constexpr const char* kDefaultPath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+struct UserIdentity {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<gid_t> groups;  // supplementary groups, `gid` included
+  std::string home;
+};
+
+struct ChildSpec {
+  std::string executable;  // a path, already searched in PATH
+  std::vector<std::string> argv;
+  std::vector<std::string> envp;  // "NAME=value"
+  std::string working_dir;        // the sandbox
+  std::string stdout_path;
+  std::string stderr_path;
+  std::optional<UserIdentity> user;  // set only when the task runs as another user
+};
+
+// `isolator_environment` is the merge of the isolators' LaunchInfo.
+Result<ChildSpec> BuildChildSpec(const ContainerLaunch& launch,
+                                 const std::map<std::string, std::string>& isolator_environment);
+
+// The task's environment: the agent's PATH and HOME only, then the isolators'
+// variables, then the task's own, each overriding the one before: what the
+// framework asked for wins.
+std::map<std::string, std::string> TaskEnvironment(
+    const CommandSpec& command, const std::map<std::string, std::string>& isolator_environment);
+
+// `file` itself when it holds a '/', else the first executable `<dir>/<file>`
+// of `path` (colon separated), as execvp() would find it.
+std::optional<std::string> SearchPath(const std::string& file, const std::string& path);
+
+Result<UserIdentity> LookUpUser(const std::string& name);
+
+}  // namespace keel::modules

@@ -1,0 +1,199 @@
+#include "modules/containerizer/native/held_child.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+namespace keel::modules {
+namespace {
+
+// The exit statuses documented in the header.
+constexpr int kNotReleased = 126;
+constexpr int kSetupFailed = 127;
+
+// --- Child side: async-signal-safe calls only from here to ChildMain's end.
+
+void WriteAll(const char* text) {
+  size_t left = ::strlen(text);
+  while (left > 0) {
+    ssize_t n = ::write(STDERR_FILENO, text, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    text += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+[[noreturn]] void Fail(const char* what, const char* detail, int error) {
+  char digits[16];
+  char* p = digits + sizeof(digits);
+  *--p = '\0';
+  do {
+    *--p = static_cast<char>('0' + error % 10);
+    error /= 10;
+  } while (error > 0 && p > digits);
+  WriteAll("keel native containerizer: cannot ");
+  WriteAll(what);
+  WriteAll(" ");
+  WriteAll(detail);
+  WriteAll(": errno ");
+  WriteAll(p);
+  WriteAll("\n");
+  ::_exit(kSetupFailed);
+}
+
+// Puts `path` on `target`, without the close-on-exec flag.
+void OpenOnto(const char* path, int flags, int target) {
+  int fd;
+  do {
+    fd = ::open(path, flags | O_CLOEXEC, 0644);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) Fail("open", path, errno);
+  if (fd == target) {
+    // dup2() onto itself would leave O_CLOEXEC set and exec would close it.
+    ::fcntl(fd, F_SETFD, 0);
+    return;
+  }
+  if (::dup2(fd, target) < 0) Fail("redirect to", path, errno);
+  ::close(fd);
+}
+
+struct ChildArgs {
+  const ChildSpec* spec;
+  char* const* argv;
+  char* const* envp;
+  int hold_fd;
+  int parent_end;
+};
+
+[[noreturn]] void ChildMain(const ChildArgs& args) {
+  ::setpgid(0, 0);
+  // The daemon's handlers must not run in the child, and the task expects
+  // the defaults (a daemon typically ignores SIGPIPE).
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &default_action, nullptr);
+  sigset_t none;
+  ::sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+
+  // Our copy of the parent's end would keep the hold open forever.
+  ::close(args.parent_end);
+  char go = 0;
+  ssize_t n;
+  do {
+    n = ::read(args.hold_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(kNotReleased);
+  ::close(args.hold_fd);
+
+  const ChildSpec& spec = *args.spec;
+  // Everything below runs after Isolate(), charged to the container.
+  if (::chdir(spec.working_dir.c_str()) != 0) Fail("enter", spec.working_dir.c_str(), errno);
+  OpenOnto("/dev/null", O_RDONLY, STDIN_FILENO);
+  OpenOnto(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO);
+  OpenOnto(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDERR_FILENO);
+
+  if (spec.user) {
+    // Raw system calls: glibc's wrappers synchronise every thread of the
+    // process, machinery that is not safe to use after fork().
+    const UserIdentity& user = *spec.user;
+    if (::syscall(SYS_setgroups, user.groups.size(), user.groups.data()) != 0) {
+      Fail("set the groups of", user.name.c_str(), errno);
+    }
+    if (::syscall(SYS_setresgid, user.gid, user.gid, user.gid) != 0) {
+      Fail("set the group of", user.name.c_str(), errno);
+    }
+    if (::syscall(SYS_setresuid, user.uid, user.uid, user.uid) != 0) {
+      Fail("become", user.name.c_str(), errno);
+    }
+  }
+
+  ::execve(spec.executable.c_str(), args.argv, args.envp);
+  Fail("execute", spec.executable.c_str(), errno);
+}
+
+// --- Parent side.
+
+std::vector<char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<char*> pointers;
+  pointers.reserve(strings.size() + 1);
+  for (const auto& s : strings) pointers.push_back(const_cast<char*>(s.c_str()));
+  pointers.push_back(nullptr);
+  return pointers;
+}
+
+}  // namespace
+
+Result<HeldChild> HeldChild::Fork(const ChildSpec& spec) {
+  std::vector<char*> argv = CStrings(spec.argv);
+  std::vector<char*> envp = CStrings(spec.envp);
+
+  // A socket rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in
+  // the daemon if the child is already gone.
+  int hold[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, hold) != 0) {
+    return Status::Error(std::string("socketpair: ") + std::strerror(errno));
+  }
+  const int child_end = hold[0];
+  const int parent_end = hold[1];
+
+  // Blocked across fork() so that no signal reaches the child before it has
+  // reset the daemon's handlers.
+  sigset_t all, previous;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_BLOCK, &all, &previous);
+  pid_t pid = ::fork();
+  if (pid == 0) ChildMain(ChildArgs{&spec, argv.data(), envp.data(), child_end, parent_end});
+  const int fork_errno = errno;
+  ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  ::close(child_end);
+  if (pid < 0) {
+    ::close(parent_end);
+    return Status::Error(std::string("fork: ") + std::strerror(fork_errno));
+  }
+  // Also done by the child: whichever runs first, the group exists before
+  // anyone signals it.
+  ::setpgid(pid, pid);
+  return HeldChild(pid, parent_end);
+}
+
+HeldChild::HeldChild(HeldChild&& other) noexcept : pid_(other.pid_), hold_fd_(other.hold_fd_) {
+  other.hold_fd_ = -1;
+}
+
+HeldChild::~HeldChild() { Abort(); }
+
+Status HeldChild::Release() {
+  if (hold_fd_ < 0) return Status::Error("child " + std::to_string(pid_) + " is not held");
+  const char go = 1;
+  ssize_t n;
+  do {
+    n = ::send(hold_fd_, &go, 1, MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  const int send_errno = errno;
+  ::close(hold_fd_);
+  hold_fd_ = -1;
+  // The child is gone (killed from outside); its exit is reported as usual.
+  if (n != 1)
+    return Status::Error(std::string("cannot release the child: ") + std::strerror(send_errno));
+  return Status::Ok();
+}
+
+void HeldChild::Abort() {
+  if (hold_fd_ < 0) return;
+  ::close(hold_fd_);
+  hold_fd_ = -1;
+  ::killpg(pid_, SIGKILL);
+  while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+}
+
+}  // namespace keel::modules

@@ -1,0 +1,227 @@
+#include "modules/containerizer/native/native_containerizer.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstring>
+
+#include "modules/containerizer/native/child_spec.hpp"
+#include "modules/containerizer/native/held_child.hpp"
+
+namespace keel::modules {
+namespace {
+
+std::string IsolatorName(size_t index) { return "isolator #" + std::to_string(index + 1); }
+
+std::string DescribeExit(int wait_status) {
+  if (wait_status == ProcessReaper::kUnknownStatus) return "Command exited with unknown status";
+  if (WIFEXITED(wait_status)) {
+    return "Command exited with status " + std::to_string(WEXITSTATUS(wait_status));
+  }
+  if (WIFSIGNALED(wait_status)) {
+    const int sig = WTERMSIG(wait_status);
+    return "Command terminated by signal " + std::to_string(sig) + " (" + ::strsignal(sig) + ")";
+  }
+  return "Command ended with wait status " + std::to_string(wait_status);
+}
+
+}  // namespace
+
+NativeContainerizer::NativeContainerizer(ModuleContext& context)
+    : context_(context), self_(std::make_shared<NativeContainerizer*>(this)) {}
+
+NativeContainerizer::~NativeContainerizer() {
+  // The reaper's destructor kills and reaps every group it still watches.
+  reaper_.reset();
+}
+
+Status NativeContainerizer::Start(const std::vector<Isolator*>& isolators) {
+  if (reaper_) return Status::Error("native: already started");
+  Result<std::unique_ptr<ProcessReaper>> reaper = ProcessReaper::Create();
+  if (!reaper.ok()) return Status::Error("native: " + reaper.status().message());
+  reaper_ = std::move(reaper).value();
+  isolators_ = isolators;
+  return Status::Ok();
+}
+
+Result<LaunchInfo> NativeContainerizer::PrepareAll(const ContainerLaunch& launch) {
+  LaunchInfo merged;
+  for (size_t i = 0; i < isolators_.size(); ++i) {
+    Result<LaunchInfo> info = isolators_[i]->Prepare(launch.id, launch.config);
+    if (!info.ok()) {
+      CleanupFirst(i, launch.id);
+      return Status::Error("native: " + IsolatorName(i) + " cannot prepare container '" +
+                           launch.id + "': " + info.status().message());
+    }
+    if (info->clone_namespaces != 0 || !info->mounts.empty()) {
+      // Running the task without the isolation asked for would be worse.
+      CleanupFirst(i + 1, launch.id);
+      return Status::Error("native: " + IsolatorName(i) + " asks for namespaces or mounts for '" +
+                           launch.id + "', which this containerizer does not support yet");
+    }
+    for (const auto& [name, value] : info->environment) merged.environment[name] = value;
+  }
+  return merged;
+}
+
+Status NativeContainerizer::IsolateAll(const ContainerId& id, pid_t pid) {
+  for (size_t i = 0; i < isolators_.size(); ++i) {
+    Status status = isolators_[i]->Isolate(id, pid);
+    if (!status.ok()) {
+      return Status::Error("native: " + IsolatorName(i) + " cannot isolate container '" + id +
+                           "': " + status.message());
+    }
+  }
+  return Status::Ok();
+}
+
+void NativeContainerizer::CleanupFirst(size_t count, const ContainerId& id) {
+  for (size_t i = count; i-- > 0;) {
+    Status status = isolators_[i]->Cleanup(id);
+    if (!status.ok()) {
+      context_.Log(LogLevel::kWarning, IsolatorName(i) + " cannot clean up container '" + id +
+                                           "': " + status.message());
+    }
+  }
+}
+
+Status NativeContainerizer::Launch(const ContainerLaunch& launch, TerminationCallback on_exit) {
+  if (!reaper_) return Status::Error("native: Launch() before Start()");
+  if (containers_.count(launch.id) != 0) {
+    return Status::Error("native: container '" + launch.id + "' already exists");
+  }
+
+  Result<LaunchInfo> info = PrepareAll(launch);
+  if (!info.ok()) return info.status();
+  Result<ChildSpec> spec = BuildChildSpec(launch, info->environment);
+  if (!spec.ok()) {
+    CleanupFirst(isolators_.size(), launch.id);
+    return Status::Error("native: " + spec.status().message());
+  }
+  Result<HeldChild> child = HeldChild::Fork(*spec);
+  if (!child.ok()) {
+    CleanupFirst(isolators_.size(), launch.id);
+    return Status::Error("native: cannot start container '" + launch.id +
+                         "': " + child.status().message());
+  }
+  const pid_t pid = child->pid();
+
+  Status isolated = IsolateAll(launch.id, pid);
+  if (!isolated.ok()) {
+    child.value().Abort();
+    CleanupFirst(isolators_.size(), launch.id);
+    return isolated;
+  }
+
+  const uint64_t serial = next_serial_++;
+  std::weak_ptr<NativeContainerizer*> weak_self = self_;
+  ModuleContext* context = &context_;
+  ContainerId id = launch.id;
+  Status watched = reaper_->Watch(pid, [weak_self, context, id, serial](int wait_status) {
+    // On the reaper's thread: hop to the core strand.
+    context->Post([weak_self, id, serial, wait_status] {
+      if (auto self = weak_self.lock()) (*self)->OnExit(id, serial, wait_status);
+    });
+  });
+  if (!watched.ok()) {
+    child.value().Abort();
+    CleanupFirst(isolators_.size(), launch.id);
+    return Status::Error("native: cannot watch container '" + launch.id +
+                         "': " + watched.message());
+  }
+  containers_.emplace(launch.id, Container{serial, pid, std::move(on_exit), std::nullopt});
+  WatchLimits(launch.id, serial);
+
+  Status released = child.value().Release();
+  if (!released.ok()) {
+    // Killed from outside before it could run; the reaper reports its end.
+    context_.Log(LogLevel::kWarning, "container '" + launch.id + "': " + released.message());
+  }
+  return Status::Ok();
+}
+
+void NativeContainerizer::WatchLimits(const ContainerId& id, uint64_t serial) {
+  std::weak_ptr<NativeContainerizer*> weak_self = self_;
+  for (Isolator* isolator : isolators_) {
+    isolator->Watch(id, [weak_self, id, serial](const ContainerLimitation& limitation) {
+      if (auto self = weak_self.lock()) (*self)->OnLimit(id, serial, limitation);
+    });
+  }
+}
+
+NativeContainerizer::Container* NativeContainerizer::Find(const ContainerId& id, uint64_t serial) {
+  auto it = containers_.find(id);
+  if (it == containers_.end() || it->second.serial != serial) return nullptr;
+  return &it->second;
+}
+
+void NativeContainerizer::OnLimit(const ContainerId& id, uint64_t serial,
+                                  const ContainerLimitation& limitation) {
+  Container* container = Find(id, serial);
+  if (container == nullptr) return;
+  // The first limit is why the container ends; later ones are consequences.
+  if (container->limitation) return;
+  container->limitation = limitation;
+  context_.Log(LogLevel::kInfo, "container '" + id + "' hit a limit (" + limitation.reason +
+                                    "): " + limitation.message + "; destroying it");
+  reaper_->SignalGroup(container->pid, SIGKILL);
+}
+
+void NativeContainerizer::OnExit(const ContainerId& id, uint64_t serial, int wait_status) {
+  Container* container = Find(id, serial);
+  if (container == nullptr) return;
+  // The reaper already SIGKILLed the rest of the group: Cleanup()'s
+  // requirement that no process be left holds for the group.
+  CleanupFirst(isolators_.size(), id);
+
+  ContainerTermination termination;
+  if (wait_status != ProcessReaper::kUnknownStatus) termination.exit_status = wait_status;
+  termination.limitation = std::move(container->limitation);
+  termination.message = DescribeExit(wait_status);
+  TerminationCallback on_exit = std::move(container->on_exit);
+  containers_.erase(id);
+  if (on_exit) on_exit(termination);
+}
+
+Status NativeContainerizer::Destroy(const ContainerId& id) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return Status::Error("native: unknown container '" + id + "'");
+  // False only when the leader was just reaped: its exit is already on the
+  // way to OnExit(), which reports the termination.
+  reaper_->SignalGroup(it->second.pid, SIGKILL);
+  return Status::Ok();
+}
+
+Status NativeContainerizer::Kill(const ContainerId& id, int signal) {
+  auto it = containers_.find(id);
+  if (it == containers_.end()) return Status::Error("native: unknown container '" + id + "'");
+  reaper_->SignalGroup(it->second.pid, signal);
+  return Status::Ok();
+}
+
+Result<ResourceStatistics> NativeContainerizer::Usage(const ContainerId& id) {
+  if (containers_.count(id) == 0) {
+    return Status::Error("native: unknown container '" + id + "'");
+  }
+  ResourceStatistics stats;
+  stats.timestamp =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  for (size_t i = 0; i < isolators_.size(); ++i) {
+    Status status = isolators_[i]->Usage(id, &stats);
+    if (!status.ok()) {
+      return Status::Error("native: " + IsolatorName(i) + " cannot measure container '" + id +
+                           "': " + status.message());
+    }
+  }
+  return stats;
+}
+
+std::vector<ContainerId> NativeContainerizer::Containers() const {
+  std::vector<ContainerId> ids;
+  ids.reserve(containers_.size());
+  for (const auto& [id, container] : containers_) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace keel::modules

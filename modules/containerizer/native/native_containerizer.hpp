@@ -1,0 +1,64 @@
+// NativeContainerizer (`native`): runs each task as a process group forked in
+// its sandbox, isolated only by the configured isolators (namespaces and
+// mounts are not supported yet: a launch whose isolators ask for them fails).
+//
+// Threading: every public method, and every Post()ed continuation, runs on the
+// core strand. The ProcessReaper's thread only Post()s exits here.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "keel/containerizer.hpp"
+#include "modules/containerizer/native/process_reaper.hpp"
+
+namespace keel::modules {
+
+class NativeContainerizer : public Containerizer {
+ public:
+  explicit NativeContainerizer(ModuleContext& context);
+  // SIGKILLs every live container's process group and reaps it before
+  // returning. Isolators are not cleaned up: they may already be destroyed.
+  ~NativeContainerizer() override;
+
+  Status Start(const std::vector<Isolator*>& isolators) override;
+  Status Launch(const ContainerLaunch& launch, TerminationCallback on_exit) override;
+  Status Kill(const ContainerId& id, int signal) override;
+  Status Destroy(const ContainerId& id) override;
+  Result<ResourceStatistics> Usage(const ContainerId& id) override;
+  std::vector<ContainerId> Containers() const override;
+
+ private:
+  struct Container {
+    uint64_t serial;  // tells a container from a later one with the same id
+    pid_t pid;
+    TerminationCallback on_exit;
+    std::optional<ContainerLimitation> limitation;
+  };
+
+  Result<LaunchInfo> PrepareAll(const ContainerLaunch& launch);
+  Status IsolateAll(const ContainerId& id, pid_t pid);
+  // Cleans up the first `count` isolators, last first.
+  void CleanupFirst(size_t count, const ContainerId& id);
+  void WatchLimits(const ContainerId& id, uint64_t serial);
+  void OnLimit(const ContainerId& id, uint64_t serial, const ContainerLimitation& limitation);
+  void OnExit(const ContainerId& id, uint64_t serial, int wait_status);
+  Container* Find(const ContainerId& id, uint64_t serial);
+
+  ModuleContext& context_;
+  std::vector<Isolator*> isolators_;
+  std::map<ContainerId, Container> containers_;
+  uint64_t next_serial_ = 1;
+  // Continuations Post()ed from elsewhere hold a weak reference and do
+  // nothing once this is gone.
+  std::shared_ptr<NativeContainerizer*> self_;
+  // Declared last: destroyed first, so its thread is gone before the rest.
+  std::unique_ptr<ProcessReaper> reaper_;
+};
+
+}  // namespace keel::modules
