@@ -1,0 +1,54 @@
+// A blocking HTTP/1.1 client connection, just enough for the scheduler API:
+// one request at a time, bodies by Content-Length, chunked, or to close.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "keel/status.hpp"
+
+namespace keel::scheduler {
+
+struct HttpHead {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // lower-case names
+};
+
+class HttpChannel {
+ public:
+  HttpChannel() = default;
+  ~HttpChannel();
+  HttpChannel(const HttpChannel&) = delete;
+  HttpChannel& operator=(const HttpChannel&) = delete;
+
+  Status Connect(const std::string& host, uint16_t port, std::chrono::milliseconds timeout);
+  bool connected() const { return fd_ >= 0; }
+  // Reads block at most this long (0: forever).
+  void SetReadTimeout(std::chrono::milliseconds timeout);
+
+  Status Write(const std::string& method, const std::string& target,
+               const std::map<std::string, std::string>& headers, const std::string& body);
+  Result<HttpHead> ReadHead();
+  // The whole body of a response whose head was read.
+  Result<std::string> ReadBody(const HttpHead& head);
+  // The next bytes of a streamed (chunked) body; an error at its end.
+  Result<std::string> ReadChunk();
+
+  // Unblocks a reader on another thread; the channel is unusable afterwards.
+  void Shutdown();
+  void Close();
+
+ private:
+  Status Fill();  // reads more bytes into buffer_
+  Result<std::string> Line();
+
+  int fd_ = -1;
+  std::string buffer_;
+};
+
+// "host:port" -> parts; errors name the text.
+Status SplitHostPort(const std::string& text, std::string* host, uint16_t* port);
+
+}  // namespace keel::scheduler

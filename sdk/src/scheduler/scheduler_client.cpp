@@ -1,0 +1,356 @@
+#include "keel/scheduler/scheduler_client.hpp"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "http_channel.hpp"
+
+namespace keel::scheduler {
+
+namespace recordio {
+
+std::string Frame(const std::string& record) {
+  return std::to_string(record.size()) + "\n" + record;
+}
+
+bool Decoder::Feed(const std::string& data, std::vector<std::string>* records) {
+  buffer_ += data;
+  for (;;) {
+    auto newline = buffer_.find('\n');
+    if (newline == std::string::npos) return buffer_.size() <= 20;  // a length is short
+    uint64_t length = 0;
+    if (newline == 0) return false;
+    for (size_t i = 0; i < newline; ++i) {
+      if (buffer_[i] < '0' || buffer_[i] > '9') return false;
+      length = length * 10 + static_cast<uint64_t>(buffer_[i] - '0');
+    }
+    if (buffer_.size() - newline - 1 < length) return true;
+    records->push_back(buffer_.substr(newline + 1, length));
+    buffer_.erase(0, newline + 1 + length);
+  }
+}
+
+}  // namespace recordio
+
+namespace {
+
+constexpr const char* kPath = "/api/v1/scheduler";
+
+std::string ToJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  return out;
+}
+
+}  // namespace
+
+struct SchedulerClient::Impl {
+  explicit Impl(ClientOptions o) : options(std::move(o)) {}
+
+  ClientOptions options;
+  std::string host;
+  uint16_t port = 0;
+  std::map<Event::Type, std::vector<Handler>> handlers;
+  std::function<void()> on_connected;
+  std::function<void(const std::string&)> on_disconnected;
+
+  mutable std::mutex mu;  // guards the fields below and `stream`'s life
+  std::string framework_id;
+  std::string stream_id;
+  bool subscribed = false;
+  std::atomic<bool> running{false};
+  std::condition_variable wake;
+  HttpChannel* stream = nullptr;
+
+  std::mutex call_mu;  // one call at a time over a kept-alive connection
+  HttpChannel calls;
+
+  std::thread thread;
+
+  void Run();
+  // One subscription, until it breaks; returns why.
+  std::string Subscribe();
+  void Dispatch(const Event& event);
+  Status Post(const Call& call);
+};
+
+SchedulerClient::SchedulerClient(ClientOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  if (impl_->options.framework.has_id()) {
+    impl_->framework_id = impl_->options.framework.id().value();
+  }
+}
+
+SchedulerClient::~SchedulerClient() { Stop(); }
+
+void SchedulerClient::On(Event::Type type, Handler handler) {
+  impl_->handlers[type].push_back(std::move(handler));
+}
+
+void SchedulerClient::OnConnected(std::function<void()> fn) { impl_->on_connected = std::move(fn); }
+
+void SchedulerClient::OnDisconnected(std::function<void(const std::string&)> fn) {
+  impl_->on_disconnected = std::move(fn);
+}
+
+void SchedulerClient::Start() {
+  if (impl_->running.exchange(true)) return;
+  impl_->thread = std::thread([this] { impl_->Run(); });
+}
+
+void SchedulerClient::Stop() {
+  if (!impl_->running.exchange(false)) return;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->stream) impl_->stream->Shutdown();
+  }
+  impl_->wake.notify_all();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::string SchedulerClient::framework_id() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->framework_id;
+}
+
+bool SchedulerClient::subscribed() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->subscribed;
+}
+
+void SchedulerClient::Impl::Run() {
+  if (auto s = SplitHostPort(options.master, &host, &port); !s.ok()) {
+    if (on_disconnected) on_disconnected(s.message());
+    return;
+  }
+  auto backoff = options.backoff_min;
+  while (running) {
+    const std::string why = Subscribe();
+    bool was_subscribed;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      was_subscribed = subscribed;
+      subscribed = false;
+      stream_id.clear();
+    }
+    if (!running) break;
+    if (on_disconnected) on_disconnected(why);
+    if (!options.reconnect) break;
+    if (was_subscribed) backoff = options.backoff_min;
+    std::unique_lock<std::mutex> lock(mu);
+    wake.wait_for(lock, backoff, [this] { return !running; });
+    backoff = std::min(backoff * 2, options.backoff_max);
+  }
+}
+
+std::string SchedulerClient::Impl::Subscribe() {
+  HttpChannel channel;
+  if (auto s = channel.Connect(host, port, std::chrono::seconds(10)); !s.ok()) return s.message();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!running) return "stopped";
+    stream = &channel;
+  }
+  struct Unset {
+    Impl* impl;
+    ~Unset() {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      impl->stream = nullptr;
+    }
+  } unset{this};
+
+  Call call;
+  call.set_type(Call::SUBSCRIBE);
+  v1::FrameworkInfo* info = call.mutable_subscribe()->mutable_framework_info();
+  *info = options.framework;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (!framework_id.empty()) {
+      info->mutable_id()->set_value(framework_id);
+      call.mutable_framework_id()->set_value(framework_id);
+    }
+  }
+  auto s = channel.Write("POST", kPath,
+                         {{"Host", options.master},
+                          {"Content-Type", "application/json"},
+                          {"Accept", "application/json"}},
+                         ToJson(call));
+  if (!s.ok()) return s.message();
+  auto head = channel.ReadHead();
+  if (!head.ok()) return head.status().message();
+  if (head->status != 200) {
+    auto body = channel.ReadBody(*head);
+    return "SUBSCRIBE answered " + std::to_string(head->status) + ": " +
+           (body.ok() ? *body : body.status().message());
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto id = head->headers.find("mesos-stream-id");
+    stream_id = id == head->headers.end() ? "" : id->second;
+  }
+  // Until SUBSCRIBED tells the heartbeat interval, wait as long as a call.
+  channel.SetReadTimeout(options.call_timeout);
+  recordio::Decoder decoder;
+  for (;;) {
+    auto chunk = channel.ReadChunk();
+    if (!chunk.ok()) return chunk.status().message();
+    std::vector<std::string> records;
+    if (!decoder.Feed(*chunk, &records)) return "the event stream is not RecordIO";
+    for (const std::string& record : records) {
+      Event event;
+      google::protobuf::util::JsonParseOptions parse;
+      parse.ignore_unknown_fields = true;
+      if (!google::protobuf::util::JsonStringToMessage(record, &event, parse).ok()) continue;
+      if (event.type() == Event::SUBSCRIBED) {
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          framework_id = event.subscribed().framework_id().value();
+          subscribed = true;
+        }
+        // Five missed heartbeats mean the master is gone.
+        const double interval = event.subscribed().heartbeat_interval_seconds();
+        if (interval > 0) {
+          channel.SetReadTimeout(std::chrono::milliseconds(static_cast<int64_t>(interval * 5000)));
+        }
+        if (on_connected) on_connected();
+      }
+      Dispatch(event);
+      if (!running) return "stopped";
+    }
+  }
+}
+
+void SchedulerClient::Impl::Dispatch(const Event& event) {
+  if (auto it = handlers.find(event.type()); it != handlers.end()) {
+    for (const auto& handler : it->second) handler(event);
+  }
+  if (event.type() == Event::UPDATE && options.auto_acknowledge &&
+      event.update().status().has_uuid()) {
+    const auto& status = event.update().status();
+    Call call;
+    call.set_type(Call::ACKNOWLEDGE);
+    auto* ack = call.mutable_acknowledge();
+    *ack->mutable_agent_id() = status.agent_id();
+    *ack->mutable_task_id() = status.task_id();
+    ack->set_uuid(status.uuid());
+    (void)Post(call);
+  }
+}
+
+Status SchedulerClient::Impl::Post(const Call& given) {
+  Call call = given;
+  std::string sid;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (framework_id.empty()) return Status::Error("not subscribed yet");
+    call.mutable_framework_id()->set_value(framework_id);
+    sid = stream_id;
+  }
+  const std::string body = ToJson(call);
+  std::lock_guard<std::mutex> lock(call_mu);
+  // A kept-alive connection may have been closed by the master since the
+  // last call: one fresh attempt.
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!calls.connected()) {
+      if (auto s = calls.Connect(host, port, std::chrono::seconds(10)); !s.ok()) return s;
+      calls.SetReadTimeout(options.call_timeout);
+    }
+    auto s = calls.Write(
+        "POST", kPath,
+        {{"Host", options.master}, {"Content-Type", "application/json"}, {"Mesos-Stream-Id", sid}},
+        body);
+    auto head = s.ok() ? calls.ReadHead() : Result<HttpHead>(s);
+    if (!head.ok()) {
+      calls.Close();
+      if (attempt == 0) continue;
+      return head.status();
+    }
+    auto reply = calls.ReadBody(*head);
+    if (!reply.ok()) calls.Close();
+    if (head->status / 100 == 2) return Status::Ok();
+    return Status::Error(Call::Type_Name(call.type()) + " answered " +
+                         std::to_string(head->status) + ": " + (reply.ok() ? *reply : ""));
+  }
+  return Status::Error("unreachable");
+}
+
+Status SchedulerClient::Send(Call call) { return impl_->Post(call); }
+
+Status SchedulerClient::Accept(const std::vector<v1::OfferID>& offers,
+                               const std::vector<v1::TaskInfo>& tasks, double refuse_seconds) {
+  Call call;
+  call.set_type(Call::ACCEPT);
+  auto* accept = call.mutable_accept();
+  for (const auto& o : offers) *accept->add_offer_ids() = o;
+  if (!tasks.empty()) {
+    auto* op = accept->add_operations();
+    op->set_type(v1::Offer::Operation::LAUNCH);
+    for (const auto& t : tasks) *op->mutable_launch()->add_task_infos() = t;
+  }
+  accept->mutable_filters()->set_refuse_seconds(refuse_seconds);
+  return Send(std::move(call));
+}
+
+Status SchedulerClient::Decline(const std::vector<v1::OfferID>& offers, double refuse_seconds) {
+  Call call;
+  call.set_type(Call::DECLINE);
+  for (const auto& o : offers) *call.mutable_decline()->add_offer_ids() = o;
+  call.mutable_decline()->mutable_filters()->set_refuse_seconds(refuse_seconds);
+  return Send(std::move(call));
+}
+
+Status SchedulerClient::Acknowledge(const v1::TaskStatus& status) {
+  Call call;
+  call.set_type(Call::ACKNOWLEDGE);
+  *call.mutable_acknowledge()->mutable_agent_id() = status.agent_id();
+  *call.mutable_acknowledge()->mutable_task_id() = status.task_id();
+  call.mutable_acknowledge()->set_uuid(status.uuid());
+  return Send(std::move(call));
+}
+
+Status SchedulerClient::Kill(const v1::TaskID& task, const v1::AgentID& agent) {
+  Call call;
+  call.set_type(Call::KILL);
+  *call.mutable_kill()->mutable_task_id() = task;
+  if (!agent.value().empty()) *call.mutable_kill()->mutable_agent_id() = agent;
+  return Send(std::move(call));
+}
+
+Status SchedulerClient::Reconcile(const std::vector<v1::TaskStatus>& tasks) {
+  Call call;
+  call.set_type(Call::RECONCILE);
+  auto* reconcile = call.mutable_reconcile();
+  for (const auto& t : tasks) {
+    auto* entry = reconcile->add_tasks();
+    *entry->mutable_task_id() = t.task_id();
+    if (t.has_agent_id()) *entry->mutable_agent_id() = t.agent_id();
+  }
+  return Send(std::move(call));
+}
+
+Status SchedulerClient::Revive() {
+  Call call;
+  call.set_type(Call::REVIVE);
+  return Send(std::move(call));
+}
+
+Status SchedulerClient::Suppress() {
+  Call call;
+  call.set_type(Call::SUPPRESS);
+  return Send(std::move(call));
+}
+
+Status SchedulerClient::Teardown() {
+  Call call;
+  call.set_type(Call::TEARDOWN);
+  return Send(std::move(call));
+}
+
+}  // namespace keel::scheduler
