@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up, builds and starts a master and an agent on localhost with the
-# default modules, shows that both are healthy, and keeps them running until
-# Ctrl-C (which stops both cleanly).
+# default modules, shows that both are healthy, runs five tasks through the
+# example framework, and keeps the daemons running until Ctrl-C (which stops
+# both cleanly).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build.sh default
@@ -31,5 +32,9 @@ healthy() {  # name port
 }
 healthy master 5050 $master
 healthy agent 5051 $agent
+echo "running 5 tasks: build/bin/keel-example-framework --master=127.0.0.1:5050 --tasks=5"
+# A failed run is reported, not fatal: the daemons stay up to look into it.
+build/bin/keel-example-framework --master=127.0.0.1:5050 --tasks=5 ||
+  echo "keel-example-framework exited with status $?" >&2
 echo "logs in $work/{master,agent}.log; Ctrl-C stops both"
 wait $master $agent

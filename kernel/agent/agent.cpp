@@ -10,6 +10,7 @@
 
 #include "keel/internal/agent_protocol.pb.h"
 #include "kernel/agent/master_link.hpp"
+#include "kernel/agent/sandbox_files.hpp"
 #include "kernel/protocol/protocol_message.hpp"
 #include "kernel/protocol/resource_conversion.hpp"
 #include "kernel/runtime/uuid.hpp"
@@ -19,6 +20,8 @@ namespace keel::agent {
 namespace fs = std::filesystem;
 
 namespace {
+
+constexpr size_t kKeptSandboxes = 1000;
 
 double Now() {
   using namespace std::chrono;
@@ -99,6 +102,16 @@ Status Agent::Start() {
     updates_.SetConnected(false);
   });
   if (link_->connected()) Register();
+  std::weak_ptr<Agent> weak = weak_from_this();
+  RouteSandboxFiles(daemon_.http(),
+                    [weak](const std::string& framework_id,
+                           const std::string& task_id) -> std::optional<std::string> {
+                      auto self = weak.lock();
+                      if (!self) return std::nullopt;
+                      auto it = self->sandboxes_.find({framework_id, task_id});
+                      if (it == self->sandboxes_.end()) return std::nullopt;
+                      return it->second;
+                    });
   return Status::Ok();
 }
 
@@ -204,6 +217,7 @@ void Agent::OnRunTask(const internal::RunTask& run) {
     launch.image = image.has_docker() ? image.docker().name() : image.appc().name();
   }
 
+  sandboxes_[key] = c.sandbox;
   auto [it, inserted] = containers_.emplace(key, std::move(c));
   std::weak_ptr<Agent> weak = weak_from_this();
   Status launched = containerizer_->Launch(launch, [weak, key](const ContainerTermination& t) {
@@ -223,6 +237,11 @@ void Agent::OnContainerExit(const Key& key, const ContainerTermination& terminat
   Container c = std::move(it->second);
   containers_.erase(it);
   c.escalate->Cancel();
+  ended_.push_back(key);
+  if (ended_.size() > kKeptSandboxes) {
+    if (!containers_.count(ended_.front())) sandboxes_.erase(ended_.front());
+    ended_.pop_front();
+  }
 
   v1::TaskState state = v1::TASK_FAILED;
   std::optional<v1::TaskStatus::Reason> reason;

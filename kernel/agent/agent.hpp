@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -80,6 +81,10 @@ class Agent : public std::enable_shared_from_this<Agent> {
   std::string agent_id_;
   bool registered_ = false;
   std::map<Key, Container> containers_;
+  // Sandboxes of running and recently ended tasks, for /files; the oldest
+  // ended ones are forgotten past kKeptSandboxes (the files stay on disk).
+  std::map<Key, std::string> sandboxes_;
+  std::deque<Key> ended_;
   std::map<std::string, v1::FrameworkInfo> frameworks_;
   StatusUpdateManager updates_;
   // No ping from the master for this long: register again.

@@ -71,7 +71,9 @@ std::optional<std::string> ParseCall(const http::Request& request, bool json, Ca
     options.ignore_unknown_fields = true;  // as Mesos's API does; configs stay strict
     auto status = google::protobuf::util::JsonStringToMessage(request.body, call, options);
     if (!status.ok()) {
-      return "Failed to convert JSON into Call protobuf: " + std::string(status.message());
+      // protobuf's message may go on with a multi-line excerpt of the input.
+      std::string why(status.message());
+      return "Failed to convert JSON into Call protobuf: " + why.substr(0, why.find('\n'));
     }
   } else if (!call->ParseFromString(request.body)) {
     return std::string("Failed to parse body into Call protobuf");

@@ -8,6 +8,7 @@
 #include <chrono>
 
 #include "tests/support/http_client.hpp"
+#include "tests/support/local_cluster.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace keel::test {
@@ -16,7 +17,6 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-std::string Bin(const std::string& name) { return BuildDir() + "/bin/" + name; }
 
 void ExpectCleanStopOnSigterm(Subprocess& daemon) {
   ASSERT_TRUE(daemon.Signal(SIGTERM));

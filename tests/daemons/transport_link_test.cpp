@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/support/http_client.hpp"
+#include "tests/support/local_cluster.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/support/transport_side.hpp"
 
@@ -16,38 +17,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
-
-std::string Bin(const std::string& name) { return BuildDir() + "/bin/" + name; }
-
-bool WaitForBody(uint16_t port, const std::string& target, const std::string& needle,
-                 std::chrono::milliseconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto r = HttpRequest("127.0.0.1", port, "GET", target);
-    if (r.status == 200 && r.body.find(needle) != std::string::npos) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return false;
-}
-
-// A master started with `master_json` as its config and, unless told
-// otherwise, an agent given only the master's address.
-struct LocalCluster {
-  explicit LocalCluster(const std::string& master_json, bool with_agent = true) {
-    WriteFile(dir.path() + "/master.json", master_json);
-    master = std::make_unique<Subprocess>(std::vector<std::string>{
-        Bin("keel-master"), "--config=" + dir.path() + "/master.json", "--ip=127.0.0.1",
-        "--port=" + std::to_string(master_port), "--work_dir=" + dir.path() + "/m"});
-    if (!with_agent) return;
-    agent = std::make_unique<Subprocess>(std::vector<std::string>{
-        Bin("keel-agent"), "--master=127.0.0.1:" + std::to_string(master_port), "--ip=127.0.0.1",
-        "--port=" + std::to_string(agent_port), "--work_dir=" + dir.path() + "/a"});
-  }
-  TempDir dir;
-  uint16_t master_port = FreePort();
-  uint16_t agent_port = FreePort();
-  std::unique_ptr<Subprocess> master, agent;
-};
 
 TEST(TransportLinkTest, AgentLearnsTheMastersTransportAndConnects) {
   // The agent names no transport: it must learn "zmq" from the master.

@@ -1,10 +1,12 @@
 // keelctl: the operator's command-line tool.
 #include <iostream>
+#include <map>
 
 #include "kernel/runtime/flags.hpp"
 #include "kernel/runtime/module_registry.hpp"
 #include "tools/keelctl/config_command.hpp"
 #include "tools/keelctl/modules_command.hpp"
+#include "tools/keelctl/run_command.hpp"
 
 namespace {
 
@@ -12,7 +14,8 @@ constexpr const char* kUsage =
     "Usage:\n"
     "  keelctl modules list [--module_path=DIR[:DIR...]]\n"
     "  keelctl modules inspect NAME [--module_path=DIR[:DIR...]]\n"
-    "  keelctl config check FILE [--daemon=master|agent] [--module_path=DIR[:DIR...]]\n";
+    "  keelctl config check FILE [--daemon=master|agent] [--module_path=DIR[:DIR...]]\n"
+    "  keelctl run --master=HOST:PORT [--cpus=0.1] [--mem=32] [--name=NAME] -- COMMAND [ARGS...]\n";
 
 std::vector<std::string> SplitPath(const std::string& text) {
   std::vector<std::string> dirs;
@@ -39,6 +42,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> module_path;
   bool module_path_given = false;
   std::string daemon;
+  std::map<std::string, std::string> run_flags;  // only `run` takes them
   for (const auto& flag : line->flags) {
     if (flag.name == "help") {
       std::cout << kUsage;
@@ -48,12 +52,23 @@ int main(int argc, char** argv) {
       module_path_given = true;
     } else if (flag.name == "daemon") {
       daemon = flag.value;
+    } else if (flag.name == "master" || flag.name == "cpus" || flag.name == "mem" ||
+               flag.name == "name") {
+      run_flags[flag.name] = flag.value;
     } else {
       std::cerr << "keelctl: unknown flag --" << flag.name << "\n" << kUsage;
       return 2;
     }
   }
   const auto& w = line->words;
+  if (!w.empty() && w[0] == "run") {
+    return keel::keelctl::Run(run_flags, {w.begin() + 1, w.end()});
+  }
+  if (!run_flags.empty()) {
+    std::cerr << "keelctl: --" << run_flags.begin()->first << " is only for 'keelctl run'\n"
+              << kUsage;
+    return 2;
+  }
   if (w.size() == 2 && w[0] == "modules" && w[1] == "list") {
     return keel::keelctl::ModulesList(module_path_given ? module_path
                                                         : keel::runtime::DefaultModulePath());

@@ -1,0 +1,179 @@
+#include "run_tasks_framework.hpp"
+
+#include <cerrno>
+#include <ctime>
+#include <iostream>
+#include <vector>
+
+namespace keel::examples {
+
+namespace {
+
+using v1::scheduler::Event;
+
+constexpr auto kUnreachableLimit = std::chrono::seconds(30);
+// Unused resources come back within a second, for the tasks that did not fit yet.
+constexpr double kRefuseSeconds = 1.0;
+// Offered amounts minus task sizes drift below the exact size in binary
+// floating point (4 - 40 * 0.1 < 0).
+constexpr double kEpsilon = 1e-9;
+
+bool IsTerminal(v1::TaskState state) {
+  switch (state) {
+    case v1::TASK_FINISHED:
+    case v1::TASK_FAILED:
+    case v1::TASK_KILLED:
+    case v1::TASK_ERROR:
+    case v1::TASK_LOST:
+    case v1::TASK_DROPPED:
+    case v1::TASK_GONE:
+    case v1::TASK_GONE_BY_OPERATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The offer's total of scalar resource `name`, whatever its role.
+double ScalarSum(const v1::Offer& offer, const std::string& name) {
+  double sum = 0;
+  for (const auto& r : offer.resources()) {
+    if (r.name() == name && r.type() == v1::Value::SCALAR) sum += r.scalar().value();
+  }
+  return sum;
+}
+
+void AddScalar(v1::TaskInfo* task, const std::string& name, double value) {
+  v1::Resource* r = task->add_resources();
+  r->set_name(name);
+  r->set_type(v1::Value::SCALAR);
+  r->mutable_scalar()->set_value(value);
+}
+
+scheduler::ClientOptions ClientOptionsFor(const RunTasksOptions& options) {
+  scheduler::ClientOptions client;
+  client.master = options.master;
+  client.framework.set_user(options.user);
+  client.framework.set_name(options.name);
+  // The framework ends with this process; the master need not wait for it.
+  client.framework.set_failover_timeout(0);
+  client.auto_acknowledge = true;
+  return client;
+}
+
+}  // namespace
+
+RunTasksFramework::RunTasksFramework(RunTasksOptions options)
+    : options_(std::move(options)), client_(ClientOptionsFor(options_)) {
+  client_.On(Event::OFFERS, [this](const Event& e) { OnOffers(e); });
+  client_.On(Event::UPDATE, [this](const Event& e) { OnUpdate(e); });
+  client_.On(Event::ERROR, [this](const Event& e) {
+    std::lock_guard<std::mutex> lock(mu_);
+    error_ = "the master sent ERROR: " + e.error().message();
+  });
+  client_.OnConnected([this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    connected_ = true;
+  });
+  client_.OnDisconnected([this](const std::string& why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (connected_) {
+      std::cerr << "keel-example-framework: lost the master (" << why << "); subscribing again\n";
+      unreachable_since_ = std::chrono::steady_clock::now();
+    }
+    connected_ = false;
+    last_disconnect_ = why;
+  });
+}
+
+std::string RunTasksFramework::error() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return error_;
+}
+
+Outcome RunTasksFramework::Run(const sigset_t& interrupts) {
+  unreachable_since_ = std::chrono::steady_clock::now();
+  client_.Start();
+  const Outcome outcome = Wait(interrupts);
+  if (outcome == Outcome::kAllFinished || outcome == Outcome::kSomeFailed) {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::cout << finished_ << " finished, " << failed_ << " failed" << std::endl;
+  }
+  // Unsubscribed, the master has already dropped us (failover_timeout 0).
+  if (client_.subscribed()) {
+    if (auto s = client_.Teardown(); !s.ok()) {
+      std::cerr << "keel-example-framework: TEARDOWN failed: " << s.message() << "\n";
+    }
+  }
+  client_.Stop();
+  return outcome;
+}
+
+Outcome RunTasksFramework::Wait(const sigset_t& interrupts) {
+  const timespec tick{0, 100'000'000};
+  for (;;) {
+    if (::sigtimedwait(&interrupts, nullptr, &tick) > 0) return Outcome::kInterrupted;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!error_.empty()) return Outcome::kError;
+    if (finished_ + failed_ >= options_.tasks) {
+      return failed_ == 0 ? Outcome::kAllFinished : Outcome::kSomeFailed;
+    }
+    if (!connected_ && std::chrono::steady_clock::now() - unreachable_since_ >= kUnreachableLimit) {
+      error_ = "master " + options_.master + " unreachable for 30 s: " + last_disconnect_;
+      return Outcome::kError;
+    }
+  }
+}
+
+v1::TaskInfo RunTasksFramework::MakeTask(int index, const v1::Offer& offer) const {
+  v1::TaskInfo task;
+  const std::string id = "task-" + std::to_string(index);
+  task.set_name(options_.name + " " + id);
+  task.mutable_task_id()->set_value(id);
+  *task.mutable_agent_id() = offer.agent_id();
+  task.mutable_command()->set_value(options_.command);
+  AddScalar(&task, "cpus", options_.cpus);
+  AddScalar(&task, "mem", options_.mem);
+  return task;
+}
+
+void RunTasksFramework::OnOffers(const Event& event) {
+  for (const v1::Offer& offer : event.offers().offers()) {
+    double cpus = ScalarSum(offer, "cpus");
+    double mem = ScalarSum(offer, "mem");
+    std::vector<v1::TaskInfo> tasks;
+    while (launched_ < options_.tasks && cpus + kEpsilon >= options_.cpus &&
+           mem + kEpsilon >= options_.mem) {
+      tasks.push_back(MakeTask(launched_++, offer));
+      cpus -= options_.cpus;
+      mem -= options_.mem;
+    }
+    const Status s = tasks.empty() ? client_.Decline({offer.id()}, kRefuseSeconds)
+                                   : client_.Accept({offer.id()}, tasks, kRefuseSeconds);
+    if (!s.ok()) {
+      std::cerr << "keel-example-framework: " << s.message() << "\n";
+      // Refused tasks never started: the next offer launches them.
+      launched_ -= static_cast<int>(tasks.size());
+    }
+  }
+}
+
+void RunTasksFramework::OnUpdate(const Event& event) {
+  const v1::TaskStatus& status = event.update().status();
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, added] = states_.try_emplace(status.task_id().value(), status.state());
+  if (!added) {
+    // Retried updates repeat a state; nothing follows a terminal one.
+    if (it->second == status.state() || IsTerminal(it->second)) return;
+    it->second = status.state();
+  }
+  std::cout << it->first << " " << v1::TaskState_Name(status.state());
+  if (IsTerminal(status.state()) && status.state() != v1::TASK_FINISHED &&
+      !status.message().empty()) {
+    std::cout << " (" << status.message() << ")";
+  }
+  std::cout << std::endl;  // flushed: the output may be a pipe someone watches
+  if (IsTerminal(status.state())) ++(status.state() == v1::TASK_FINISHED ? finished_ : failed_);
+}
+
+}  // namespace keel::examples

@@ -1,0 +1,37 @@
+#include "tests/cluster/cluster_fixture.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace keel::test {
+
+std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_id,
+                      const std::string& task_id) {
+  namespace fs = std::filesystem;
+  const fs::path slaves = cluster.agent_work_dir() + "/slaves";
+  std::error_code ec;
+  for (const auto& agent : fs::directory_iterator(slaves, ec)) {
+    fs::path runs = agent.path() / "frameworks" / framework_id / "executors" / task_id / "runs";
+    for (const auto& run : fs::directory_iterator(runs, ec)) return run.path().string();
+  }
+  return "";
+}
+
+bool ProcessGone(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::kill(pid, 0) != 0) return true;
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z') {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+}  // namespace keel::test

@@ -1,0 +1,33 @@
+// Shared by the cluster tests: fast timers, and reading a task's files.
+#pragma once
+
+#include <signal.h>
+
+#include <chrono>
+#include <string>
+
+#include "tests/support/local_cluster.hpp"
+#include "tests/support/test_framework.hpp"
+
+namespace keel::test {
+
+// Timers short enough for tests: allocation every 100 ms, an agent silent for
+// 3 x 300 ms is unreachable, updates retried from 200 ms, kills escalate
+// after 1 s.
+inline ClusterOptions FastCluster() {
+  ClusterOptions o;
+  o.master_flags = {"--allocation_interval=100ms", "--agent_ping_timeout=300ms",
+                    "--max_agent_ping_timeouts=3"};
+  o.agent_flags = {"--status_update_retry_min=200ms", "--status_update_retry_max=1s",
+                   "--kill_grace_period=1s", "--resources=cpus:2;mem:1024;disk:1024"};
+  return o;
+}
+
+// The sandbox of a task the agent ran (the agent's one run of it).
+std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_id,
+                      const std::string& task_id);
+
+// True once no process `pid` exists (or it is a zombie nobody reaped yet).
+bool ProcessGone(pid_t pid, std::chrono::milliseconds timeout);
+
+}  // namespace keel::test

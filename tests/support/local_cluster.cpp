@@ -1,0 +1,51 @@
+#include "tests/support/local_cluster.hpp"
+
+#include <thread>
+
+#include "tests/support/http_client.hpp"
+
+namespace keel::test {
+
+std::string Bin(const std::string& name) { return BuildDir() + "/bin/" + name; }
+
+bool WaitForBody(uint16_t port, const std::string& target, const std::string& needle,
+                 std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = HttpRequest("127.0.0.1", port, "GET", target);
+    if (r.status == 200 && r.body.find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+LocalCluster::LocalCluster(const std::string& master_json, bool with_agent)
+    : LocalCluster(ClusterOptions{master_json, {}, {}, with_agent}) {}
+
+LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)) {
+  std::vector<std::string> argv = {Bin("keel-master"), "--ip=127.0.0.1",
+                                   "--port=" + std::to_string(master_port),
+                                   "--work_dir=" + dir.path() + "/m"};
+  if (!options_.master_json.empty()) {
+    WriteFile(dir.path() + "/master.json", options_.master_json);
+    argv.insert(argv.begin() + 1, "--config=" + dir.path() + "/master.json");
+  }
+  argv.insert(argv.end(), options_.master_flags.begin(), options_.master_flags.end());
+  master = std::make_unique<Subprocess>(argv);
+  if (options_.with_agent) StartAgent();
+}
+
+std::string LocalCluster::master_address() const {
+  return "127.0.0.1:" + std::to_string(master_port);
+}
+
+void LocalCluster::StartAgent() {
+  agent.reset();
+  std::vector<std::string> argv = {Bin("keel-agent"), "--master=" + master_address(),
+                                   "--ip=127.0.0.1", "--port=" + std::to_string(agent_port),
+                                   "--work_dir=" + agent_work_dir()};
+  argv.insert(argv.end(), options_.agent_flags.begin(), options_.agent_flags.end());
+  agent = std::make_unique<Subprocess>(argv);
+}
+
+}  // namespace keel::test
