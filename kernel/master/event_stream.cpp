@@ -1,8 +1,7 @@
 #include "kernel/master/event_stream.hpp"
 
-#include <google/protobuf/util/json_util.h>
-
 #include "keel/v1/scheduler.pb.h"
+#include "kernel/runtime/mesos_json.hpp"
 
 namespace keel::master {
 
@@ -11,12 +10,8 @@ const char* ContentType(Encoding encoding) {
 }
 
 std::string Encode(const v1::scheduler::Event& event, Encoding encoding) {
-  std::string out;
   if (encoding == Encoding::kProtobuf) return event.SerializeAsString();
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(event, &out, options);
-  return out;
+  return runtime::MesosJson(event);
 }
 
 EventStream::EventStream(std::shared_ptr<http::Stream> stream, Encoding encoding, std::string id)
