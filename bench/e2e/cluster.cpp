@@ -68,9 +68,7 @@ Cluster::~Cluster() {
   Stop(impl_->master, "keel-master", g_daemons[0]);
 }
 
-std::string Cluster::master() const {
-  return "127.0.0.1:" + std::to_string(impl_->master_port);
-}
+std::string Cluster::master() const { return "127.0.0.1:" + std::to_string(impl_->master_port); }
 
 std::string Cluster::LogTails() const {
   std::ostringstream out;

@@ -16,6 +16,9 @@ inline constexpr double kTaskCpus = 0.01;
 inline constexpr double kTaskMem = 4;
 inline constexpr const char* kAgentResources = "cpus:64;mem:65536;disk:1024";
 inline constexpr int kTasksAtOnce = 6400;  // 64 / 0.01 cpus; mem allows 16384
+// What the framework launches per ACCEPT; the rest of the offer comes back
+// at once (refuse_seconds 0) as the next offer.
+inline constexpr int kTasksPerAccept = 16;
 
 // Runs `/bin/sh -c <kCommand>` `count` times, at most `concurrency` at once;
 // returns the seconds from the first fork to the last reap.
@@ -41,7 +44,7 @@ class Cluster {
 };
 
 struct E2eFigures {
-  double seconds = 0;                      // first ACCEPT to last TASK_FINISHED
+  double seconds = 0;                        // first ACCEPT to last TASK_FINISHED
   std::vector<double> accept_to_running_ms;  // one per task
   int offers = 0;
   int accepts = 0;

@@ -81,17 +81,19 @@ int main(int argc, char** argv) {
   const double p99 = Percentile(run->accept_to_running_ms, 0.99);
   std::printf("%-22s %6s %9s %9s %6s %8s %8s\n", "path", "tasks", "seconds", "tasks/s", "ratio",
               "p50 ms", "p99 ms");
-  std::printf("%-22s %6d %9.3f %9.0f %6.2f %8s %8s\n", "bare fork+exec", tasks, *bare,
-              bare_per_s, 1.0, "-", "-");
-  std::printf("%-22s %6d %9.3f %9.0f %6.2f %8.2f %8.2f\n", "keel master+agent", tasks,
-              run->seconds, keel_per_s, keel_per_s / bare_per_s, p50, p99);
-  std::printf("(command '/bin/sh -c %s'; bare: up to %d at once; keel: %d offers, %d accepts;\n"
-              " keel seconds: first ACCEPT to last TASK_FINISHED; p50/p99: ACCEPT to RUNNING)\n",
-              kCommand, concurrency, run->offers, run->accepts);
+  std::printf("%-22s %6d %9.3f %9.0f %6.2f %8s %8s\n", "bare fork+exec", tasks, *bare, bare_per_s,
+              1.0, "-", "-");
+  std::printf("%-22s %6d %9.3f %9.0f %6.2f %8.2f %8.2f\n", "keel master+agent", tasks, run->seconds,
+              keel_per_s, keel_per_s / bare_per_s, p50, p99);
+  std::printf(
+      "(command '/bin/sh -c %s'; bare: up to %d at once; keel: %d offers, %d accepts;\n"
+      " keel seconds: first ACCEPT to last TASK_FINISHED; p50/p99: ACCEPT to RUNNING)\n",
+      kCommand, concurrency, run->offers, run->accepts);
   std::printf("target ratio >= 0.50: %s; target p50 < 5 ms: %s\n",
               keel_per_s / bare_per_s >= 0.5 ? "met" : "MISSED", p50 < 5 ? "met" : "MISSED");
-  std::printf("tasks_per_s=%.0f\nbare_per_s=%.0f\nratio=%.2f\naccept_to_running_p50_ms=%.2f\n"
-              "accept_to_running_p99_ms=%.2f\n",
-              keel_per_s, bare_per_s, keel_per_s / bare_per_s, p50, p99);
+  std::printf(
+      "tasks_per_s=%.0f\nbare_per_s=%.0f\nratio=%.2f\naccept_to_running_p50_ms=%.2f\n"
+      "accept_to_running_p99_ms=%.2f\n",
+      keel_per_s, bare_per_s, keel_per_s / bare_per_s, p50, p99);
   return 0;
 }

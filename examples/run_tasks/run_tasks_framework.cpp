@@ -77,7 +77,8 @@ RunTasksFramework::RunTasksFramework(RunTasksOptions options)
   });
   client_.OnDisconnected([this](const std::string& why) {
     std::lock_guard<std::mutex> lock(mu_);
-    if (connected_) {
+    // After ERROR or our TEARDOWN the end of the stream is no news.
+    if (connected_ && !tearing_down_ && error_.empty()) {
       std::cerr << "keel-example-framework: lost the master (" << why << "); subscribing again\n";
       unreachable_since_ = std::chrono::steady_clock::now();
     }
@@ -98,6 +99,10 @@ Outcome RunTasksFramework::Run(const sigset_t& interrupts) {
   if (outcome == Outcome::kAllFinished || outcome == Outcome::kSomeFailed) {
     std::lock_guard<std::mutex> lock(mu_);
     std::cout << finished_ << " finished, " << failed_ << " failed" << std::endl;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    tearing_down_ = true;
   }
   // Unsubscribed, the master has already dropped us (failover_timeout 0).
   if (client_.subscribed()) {

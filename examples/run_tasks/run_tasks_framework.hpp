@@ -55,6 +55,7 @@ class RunTasksFramework {
   int failed_ = 0;  // terminal but not TASK_FINISHED
   std::string error_;
   bool connected_ = false;
+  bool tearing_down_ = false;
   std::chrono::steady_clock::time_point unreachable_since_;
   std::string last_disconnect_;
 };

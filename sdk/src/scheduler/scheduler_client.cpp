@@ -72,7 +72,21 @@ struct SchedulerClient::Impl {
   std::mutex call_mu;  // one call at a time over a kept-alive connection
   HttpChannel calls;
 
+  // Automatic acknowledgements go out on their own thread and connection,
+  // pipelined, so that the event thread never waits a round trip per update.
+  std::mutex ack_mu;
+  std::condition_variable ack_wake;
+  std::vector<Call> acks;
+  bool acks_stopping = false;
+  HttpChannel ack_channel;
+  std::thread ack_thread;
+
   std::thread thread;
+
+  void AckLoop();
+  // Sends `batch` back to back on `ack_channel`, then reads the answers.
+  Status SendPipelined(const std::vector<Call>& batch);
+  std::string RequestBody(const Call& call, std::string* stream_id);
 
   void Run();
   // One subscription, until it breaks; returns why.
@@ -102,6 +116,8 @@ void SchedulerClient::OnDisconnected(std::function<void(const std::string&)> fn)
 
 void SchedulerClient::Start() {
   if (impl_->running.exchange(true)) return;
+  impl_->acks_stopping = false;
+  impl_->ack_thread = std::thread([this] { impl_->AckLoop(); });
   impl_->thread = std::thread([this] { impl_->Run(); });
 }
 
@@ -113,6 +129,13 @@ void SchedulerClient::Stop() {
   }
   impl_->wake.notify_all();
   if (impl_->thread.joinable()) impl_->thread.join();
+  {
+    // Acknowledgements already queued still go out.
+    std::lock_guard<std::mutex> lock(impl_->ack_mu);
+    impl_->acks_stopping = true;
+  }
+  impl_->ack_wake.notify_all();
+  if (impl_->ack_thread.joinable()) impl_->ack_thread.join();
 }
 
 std::string SchedulerClient::framework_id() const {
@@ -240,20 +263,70 @@ void SchedulerClient::Impl::Dispatch(const Event& event) {
     *ack->mutable_agent_id() = status.agent_id();
     *ack->mutable_task_id() = status.task_id();
     ack->set_uuid(status.uuid());
-    (void)Post(call);
+    std::lock_guard<std::mutex> lock(ack_mu);
+    acks.push_back(std::move(call));
+    ack_wake.notify_one();
   }
 }
 
-Status SchedulerClient::Impl::Post(const Call& given) {
+void SchedulerClient::Impl::AckLoop() {
+  for (;;) {
+    std::vector<Call> batch;
+    {
+      std::unique_lock<std::mutex> lock(ack_mu);
+      ack_wake.wait(lock, [this] { return acks_stopping || !acks.empty(); });
+      if (acks.empty()) return;
+      batch.swap(acks);
+    }
+    // A lost acknowledgement costs only a resent update, which is
+    // acknowledged again: no retry here beyond one fresh connection.
+    if (!SendPipelined(batch).ok()) (void)SendPipelined(batch);
+  }
+}
+
+std::string SchedulerClient::Impl::RequestBody(const Call& given, std::string* sid) {
   Call call = given;
-  std::string sid;
+  std::lock_guard<std::mutex> lock(mu);
+  call.mutable_framework_id()->set_value(framework_id);
+  *sid = stream_id;
+  return ToJson(call);
+}
+
+Status SchedulerClient::Impl::SendPipelined(const std::vector<Call>& batch) {
+  if (!ack_channel.connected()) {
+    if (auto s = ack_channel.Connect(host, port, std::chrono::seconds(10)); !s.ok()) return s;
+    ack_channel.SetReadTimeout(options.call_timeout);
+  }
+  for (const Call& call : batch) {
+    std::string sid;
+    const std::string body = RequestBody(call, &sid);
+    auto s = ack_channel.Write(
+        "POST", kPath,
+        {{"Host", options.master}, {"Content-Type", "application/json"}, {"Mesos-Stream-Id", sid}},
+        body);
+    if (!s.ok()) {
+      ack_channel.Close();
+      return s;
+    }
+  }
+  for (size_t i = 0; i < batch.size(); ++i) {
+    auto head = ack_channel.ReadHead();
+    auto body = head.ok() ? ack_channel.ReadBody(*head) : Result<std::string>(head.status());
+    if (!body.ok()) {
+      ack_channel.Close();
+      return body.status();
+    }
+  }
+  return Status::Ok();
+}
+
+Status SchedulerClient::Impl::Post(const Call& call) {
   {
     std::lock_guard<std::mutex> lock(mu);
     if (framework_id.empty()) return Status::Error("not subscribed yet");
-    call.mutable_framework_id()->set_value(framework_id);
-    sid = stream_id;
   }
-  const std::string body = ToJson(call);
+  std::string sid;
+  const std::string body = RequestBody(call, &sid);
   std::lock_guard<std::mutex> lock(call_mu);
   // A kept-alive connection may have been closed by the master since the
   // last call: one fresh attempt.
