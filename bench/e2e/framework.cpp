@@ -13,6 +13,7 @@
 
 #include "bench/e2e/e2e.hpp"
 #include "keel/scheduler/scheduler_client.hpp"
+#include "keel/task_state.hpp"
 
 namespace keel::bench {
 
@@ -46,11 +47,6 @@ int Fit(const v1::Offer& offer) {
   return static_cast<int>(std::min(cpus / Millis(kTaskCpus), mem / Millis(kTaskMem)));
 }
 
-bool Terminal(v1::TaskState s) {
-  return s != v1::TASK_STAGING && s != v1::TASK_STARTING && s != v1::TASK_RUNNING &&
-         s != v1::TASK_KILLING;
-}
-
 std::string UserName() {
   if (const passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
   return "root";
@@ -63,6 +59,7 @@ struct State {
   std::condition_variable changed;
   std::deque<v1::Offer> offers;
   int next_task = 0, ended = 0;
+  int in_flight = 0;  // accepted, not yet RUNNING
   std::vector<std::optional<Clock::time_point>> accepted, running;
   std::optional<Clock::time_point> first_accept, last_finished;
   std::string error;  // the first failure; ends the run
@@ -92,14 +89,20 @@ v1::TaskInfo MakeTask(int index, const v1::AgentID& agent) {
 void AcceptLoop(SchedulerClient& client, State& st, int count) {
   std::unique_lock<std::mutex> lock(st.mu);
   for (;;) {
-    st.changed.wait(lock, [&] { return st.stopping || !st.offers.empty(); });
+    // An offer is held while kMaxInFlight launches are outstanding.
+    st.changed.wait(lock, [&] {
+      return st.stopping ||
+             (!st.offers.empty() && (st.in_flight < kMaxInFlight || st.next_task == count));
+    });
     if (st.stopping) return;
     v1::Offer offer = std::move(st.offers.front());
     st.offers.pop_front();
-    // At most kTasksPerAccept per ACCEPT, as a framework that launches work
-    // as it arrives would: the latency then measures the path, not a queue
-    // of thousands of launches on the agent.
-    const int n = std::min({count - st.next_task, Fit(offer), kTasksPerAccept});
+    // At most kTasksPerAccept per ACCEPT and kMaxInFlight launches not yet
+    // RUNNING, as a framework that launches work as it arrives would: the
+    // latency then measures the path, not a queue of launches on the agent.
+    const int n =
+        std::min({count - st.next_task, Fit(offer), kTasksPerAccept, kMaxInFlight - st.in_flight});
+    st.in_flight += n;
     std::vector<v1::TaskInfo> tasks;
     for (int i = 0; i < n; ++i) tasks.push_back(MakeTask(st.next_task + i, offer.agent_id()));
     const auto now = Clock::now();
@@ -123,8 +126,12 @@ void OnUpdate(State& st, int count, const v1::TaskStatus& status) {
   const long index = std::strtol(status.task_id().value().c_str(), &end, 10);
   if (*end != '\0' || index < 0 || index >= count) return;
   const auto i = static_cast<size_t>(index);
-  if (status.state() == v1::TASK_RUNNING && !st.running[i]) st.running[i] = now;
-  if (!Terminal(status.state())) return;
+  if (status.state() == v1::TASK_RUNNING && !st.running[i]) {
+    st.running[i] = now;
+    --st.in_flight;
+    st.changed.notify_all();
+  }
+  if (!IsTerminal(status.state())) return;
   if (status.state() != v1::TASK_FINISHED) {
     st.Fail("task " + status.task_id().value() + " ended " + v1::TaskState_Name(status.state()) +
             " (" + v1::TaskStatus::Reason_Name(status.reason()) + "): " + status.message());

@@ -5,6 +5,8 @@
 #include <iostream>
 #include <vector>
 
+#include "keel/task_state.hpp"
+
 namespace keel::examples {
 
 namespace {
@@ -17,22 +19,6 @@ constexpr double kRefuseSeconds = 1.0;
 // Offered amounts minus task sizes drift below the exact size in binary
 // floating point (4 - 40 * 0.1 < 0).
 constexpr double kEpsilon = 1e-9;
-
-bool IsTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_LOST:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // The offer's total of scalar resource `name`, whatever its role.
 double ScalarSum(const v1::Offer& offer, const std::string& name) {

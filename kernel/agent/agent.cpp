@@ -184,14 +184,6 @@ void Agent::OnRunTask(const internal::RunTask& run) {
   c.sandbox = SandboxOf(framework_id, key.second, c.container_id);
   c.escalate = std::make_unique<runtime::Timer>(daemon_.io());
 
-  std::error_code ec;
-  fs::create_directories(c.sandbox, ec);
-  if (ec) {
-    return SendStatus(framework_id, task.task_id(), v1::TASK_FAILED,
-                      v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
-                      "Cannot create the sandbox " + c.sandbox + ": " + ec.message());
-  }
-
   ContainerLaunch launch;
   launch.id = c.container_id;
   launch.config.sandbox_dir = c.sandbox;

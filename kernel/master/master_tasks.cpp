@@ -3,30 +3,11 @@
 #include <glog/logging.h>
 
 #include "keel/internal/agent_protocol.pb.h"
+#include "keel/task_state.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/protocol/protocol_message.hpp"
 
 namespace keel::master {
-
-namespace {
-
-bool IsTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_LOST:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
 
 v1::TaskStatus Master::MasterStatus(const Framework& framework, const v1::TaskID& task_id,
                                     const std::string& agent_id, v1::TaskState state,

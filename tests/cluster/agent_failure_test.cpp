@@ -29,13 +29,7 @@ pid_t StartSleeper(LocalCluster& cluster, TestFramework& framework, const std::s
     ADD_FAILURE() << id << ": not running";
     return -1;
   }
-  const std::string sandbox = SandboxOf(cluster, framework.client().framework_id(), id);
-  for (int i = 0; i < 100; ++i) {
-    std::string pid = ReadFile(sandbox + "/pid");
-    if (!pid.empty()) return std::stoi(pid);
-    std::this_thread::sleep_for(20ms);
-  }
-  return -1;
+  return TaskPid(cluster, framework.client().framework_id(), id);
 }
 
 TEST(AgentFailureTest, KilledAgentsTasksAreLostOrUnreachable) {

@@ -18,6 +18,17 @@ std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_
   return "";
 }
 
+pid_t TaskPid(const LocalCluster& cluster, const std::string& framework_id,
+              const std::string& task_id) {
+  const std::string sandbox = SandboxOf(cluster, framework_id, task_id);
+  for (int i = 0; i < 100; ++i) {
+    std::string pid = ReadFile(sandbox + "/pid");
+    if (!pid.empty()) return std::stoi(pid);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
 bool ProcessGone(pid_t pid, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {

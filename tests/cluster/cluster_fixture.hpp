@@ -27,6 +27,11 @@ inline ClusterOptions FastCluster() {
 std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_id,
                       const std::string& task_id);
 
+// The pid a task wrote to `pid` in its sandbox (`echo $$ > pid`), waiting a
+// little for it; -1 if it never appears.
+pid_t TaskPid(const LocalCluster& cluster, const std::string& framework_id,
+              const std::string& task_id);
+
 // True once no process `pid` exists (or it is a zombie nobody reaped yet).
 bool ProcessGone(pid_t pid, std::chrono::milliseconds timeout);
 

@@ -13,16 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-pid_t TaskPid(LocalCluster& cluster, const std::string& framework_id, const std::string& task) {
-  const std::string sandbox = SandboxOf(cluster, framework_id, task);
-  for (int i = 0; i < 100; ++i) {
-    std::string pid = ReadFile(sandbox + "/pid");
-    if (!pid.empty()) return std::stoi(pid);
-    std::this_thread::sleep_for(20ms);
-  }
-  return -1;
-}
-
 TEST(FrameworkFailoverTest, ResubscribingWithinTheTimeoutKeepsTasks) {
   LocalCluster cluster(FastCluster());
   FrameworkOptions options;

@@ -73,13 +73,8 @@ TEST_F(TaskLifecycleTest, KillEndsTheTaskWithTaskKilled) {
           .ok());
   auto running = framework.WaitForState("sleeper", v1::TASK_RUNNING);
   ASSERT_TRUE(running);
-  const std::string sandbox = SandboxOf(cluster, framework.client().framework_id(), "sleeper");
-  std::string pid;
-  for (int i = 0; i < 100 && pid.empty(); ++i) {
-    pid = ReadFile(sandbox + "/pid");
-    std::this_thread::sleep_for(20ms);
-  }
-  ASSERT_FALSE(pid.empty());
+  const pid_t pid = TaskPid(cluster, framework.client().framework_id(), "sleeper");
+  ASSERT_GT(pid, 0);
 
   const auto start = std::chrono::steady_clock::now();
   ASSERT_TRUE(framework.client().Kill(running->task_id(), running->agent_id()).ok());
@@ -87,7 +82,7 @@ TEST_F(TaskLifecycleTest, KillEndsTheTaskWithTaskKilled) {
   ASSERT_TRUE(killed) << cluster.agent->Stderr();
   // The grace period (1 s here) was given before SIGKILL.
   EXPECT_GE(std::chrono::steady_clock::now() - start, 900ms);
-  EXPECT_TRUE(ProcessGone(std::stoi(pid), 5s));
+  EXPECT_TRUE(ProcessGone(pid, 5s));
 }
 
 TEST_F(TaskLifecycleTest, OvercommittedAndInvalidTasksGetTaskError) {

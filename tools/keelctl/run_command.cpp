@@ -19,6 +19,7 @@
 #include <random>
 
 #include "keel/scheduler/scheduler_client.hpp"
+#include "keel/task_state.hpp"
 
 namespace keel::keelctl {
 
@@ -39,22 +40,6 @@ struct RunOptions {
   std::string name = "keelctl run";
   std::string command;
 };
-
-bool IsTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_LOST:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
-}
 
 // "Command exited with status 3" -> 3; "... signal 9 (Killed)" and Mesos's
 // "... signal Killed" -> 128 + 9, as a shell reports them.

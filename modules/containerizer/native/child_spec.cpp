@@ -1,5 +1,7 @@
 #include "modules/containerizer/native/child_spec.hpp"
 
+#include <sys/stat.h>
+
 #include <grp.h>
 #include <pwd.h>
 #include <unistd.h>
@@ -81,6 +83,22 @@ Result<ChildSpec> BuildChildSpec(const ContainerLaunch& launch,
   }
   ChildSpec spec;
   spec.working_dir = launch.config.sandbox_dir;
+  if (spec.working_dir.empty() || spec.working_dir[0] != '/') {
+    return Status::Error("sandbox '" + spec.working_dir + "' is not an absolute path");
+  }
+  // Only this daemon makes sandboxes, one launch at a time, so what is
+  // missing now is still missing when the child runs.
+  std::string dir = spec.working_dir;
+  while (dir.size() > 1) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+      if (!S_ISDIR(st.st_mode)) return Status::Error("sandbox path " + dir + " is not a directory");
+      break;
+    }
+    spec.make_dirs.insert(spec.make_dirs.begin(), dir);
+    const size_t slash = dir.find_last_of('/');
+    dir = slash == 0 ? "/" : dir.substr(0, slash);
+  }
   spec.stdout_path = spec.working_dir + "/stdout";
   spec.stderr_path = spec.working_dir + "/stderr";
 

@@ -32,6 +32,10 @@ struct ChildSpec {
   std::vector<std::string> argv;
   std::vector<std::string> envp;  // "NAME=value"
   std::string working_dir;        // the sandbox
+  // Directories of the sandbox's path that do not exist yet, outermost
+  // first: the child makes them, in parallel with the daemon, which only
+  // checked which are missing (creating inodes is most of a launch's cost).
+  std::vector<std::string> make_dirs;
   std::string stdout_path;
   std::string stderr_path;
   std::optional<UserIdentity> user;  // set only when the task runs as another user

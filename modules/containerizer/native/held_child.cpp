@@ -1,8 +1,11 @@
 #include "modules/containerizer/native/held_child.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -19,6 +22,10 @@ constexpr int kNotReleased = 126;
 constexpr int kSetupFailed = 127;
 
 // --- Child side: async-signal-safe calls only from here to ChildMain's end.
+// The child shares the daemon's memory: it allocates nothing and touches only
+// its own stack and the ChildMemory below. A failing call writes errno of the
+// daemon thread that cloned it; the daemon never reads errno without a
+// failing call of its own in between.
 
 void WriteAll(const char* text) {
   size_t left = ::strlen(text);
@@ -73,13 +80,35 @@ struct ChildArgs {
   int parent_end;
 };
 
+[[noreturn]] void ChildMain(const ChildArgs& args);
+
+// Everything the child reads before execve(), kept alive by its owner.
+struct ChildMemory {
+  static constexpr size_t kStackBytes = 256 * 1024;
+  ChildSpec spec;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  ChildArgs args{};
+  void* stack = MAP_FAILED;
+  ~ChildMemory() {
+    if (stack != MAP_FAILED) ::munmap(stack, kStackBytes);
+  }
+};
+
+int ChildEntry(void* memory) { ChildMain(static_cast<ChildMemory*>(memory)->args); }
+
 [[noreturn]] void ChildMain(const ChildArgs& args) {
   ::setpgid(0, 0);
   // The daemon's handlers must not run in the child, and the task expects
   // the defaults (a daemon typically ignores SIGPIPE).
   struct sigaction default_action {};
   default_action.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &default_action, nullptr);
+  // Only signals sigaction() accepts: a failing call would write errno into
+  // the daemon thread's storage (see above).
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP || (sig > SIGSYS && sig < SIGRTMIN)) continue;
+    ::sigaction(sig, &default_action, nullptr);
+  }
   sigset_t none;
   ::sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -96,6 +125,9 @@ struct ChildArgs {
 
   const ChildSpec& spec = *args.spec;
   // Everything below runs after Isolate(), charged to the container.
+  for (const std::string& dir : spec.make_dirs) {
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) Fail("create", dir.c_str(), errno);
+  }
   if (::chdir(spec.working_dir.c_str()) != 0) Fail("enter", spec.working_dir.c_str(), errno);
   OpenOnto("/dev/null", O_RDONLY, STDIN_FILENO);
   OpenOnto(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO);
@@ -132,9 +164,16 @@ std::vector<char*> CStrings(const std::vector<std::string>& strings) {
 
 }  // namespace
 
-Result<HeldChild> HeldChild::Fork(const ChildSpec& spec) {
-  std::vector<char*> argv = CStrings(spec.argv);
-  std::vector<char*> envp = CStrings(spec.envp);
+Result<HeldChild> HeldChild::Fork(const ChildSpec& given) {
+  auto memory = std::make_shared<ChildMemory>();
+  memory->spec = given;
+  memory->argv = CStrings(memory->spec.argv);
+  memory->envp = CStrings(memory->spec.envp);
+  memory->stack = ::mmap(nullptr, ChildMemory::kStackBytes, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  if (memory->stack == MAP_FAILED) {
+    return Status::Error(std::string("cannot map a stack: ") + std::strerror(errno));
+  }
 
   // A socket rather than a pipe: send(MSG_NOSIGNAL) cannot raise SIGPIPE in
   // the daemon if the child is already gone.
@@ -150,22 +189,25 @@ Result<HeldChild> HeldChild::Fork(const ChildSpec& spec) {
   sigset_t all, previous;
   ::sigfillset(&all);
   ::pthread_sigmask(SIG_BLOCK, &all, &previous);
-  pid_t pid = ::fork();
-  if (pid == 0) ChildMain(ChildArgs{&spec, argv.data(), envp.data(), child_end, parent_end});
+  memory->args =
+      ChildArgs{&memory->spec, memory->argv.data(), memory->envp.data(), child_end, parent_end};
+  char* stack_top = static_cast<char*>(memory->stack) + ChildMemory::kStackBytes;
+  pid_t pid = ::clone(ChildEntry, stack_top, CLONE_VM | SIGCHLD, memory.get());
   const int fork_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   ::close(child_end);
   if (pid < 0) {
     ::close(parent_end);
-    return Status::Error(std::string("fork: ") + std::strerror(fork_errno));
+    return Status::Error(std::string("clone: ") + std::strerror(fork_errno));
   }
   // Also done by the child: whichever runs first, the group exists before
   // anyone signals it.
   ::setpgid(pid, pid);
-  return HeldChild(pid, parent_end);
+  return HeldChild(pid, parent_end, std::move(memory));
 }
 
-HeldChild::HeldChild(HeldChild&& other) noexcept : pid_(other.pid_), hold_fd_(other.hold_fd_) {
+HeldChild::HeldChild(HeldChild&& other) noexcept
+    : pid_(other.pid_), hold_fd_(other.hold_fd_), memory_(std::move(other.memory_)) {
   other.hold_fd_ = -1;
 }
 

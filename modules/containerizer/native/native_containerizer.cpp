@@ -130,7 +130,8 @@ Status NativeContainerizer::Launch(const ContainerLaunch& launch, TerminationCal
     return Status::Error("native: cannot watch container '" + launch.id +
                          "': " + watched.message());
   }
-  containers_.emplace(launch.id, Container{serial, pid, std::move(on_exit), std::nullopt});
+  containers_.emplace(launch.id,
+                      Container{serial, pid, std::move(on_exit), std::nullopt, child->memory()});
   WatchLimits(launch.id, serial);
 
   Status released = child.value().Release();

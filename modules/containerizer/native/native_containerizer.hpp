@@ -39,6 +39,7 @@ class NativeContainerizer : public Containerizer {
     pid_t pid;
     TerminationCallback on_exit;
     std::optional<ContainerLimitation> limitation;
+    std::shared_ptr<void> child_memory;  // until the child is reaped
   };
 
   Result<LaunchInfo> PrepareAll(const ContainerLaunch& launch);

@@ -137,11 +137,15 @@ void ProcessReaper::Reap(pid_t pid) {
     if (it == watched_.end()) return;
     // Leaves nothing of the task behind; see the header for why now.
     ::killpg(pid, SIGKILL);
+    // A readable pidfd means every thread of the leader has exited, but it
+    // may become waitable a moment later: WNOHANG would answer 0 and the
+    // level-triggered pidfd would spin this loop until then. The wait
+    // blocks only this thread, and only for that moment.
     int wait_status = 0;
-    pid_t reaped = ::waitpid(pid, &wait_status, WNOHANG);
-    // A readable pidfd means the leader exited, so 0 (still running) is not
-    // expected; keep watching rather than report a live process as gone.
-    if (reaped == 0) return;
+    pid_t reaped;
+    do {
+      reaped = ::waitpid(pid, &wait_status, 0);
+    } while (reaped < 0 && errno == EINTR);
     if (reaped == pid) status = wait_status;
     ::close(it->second.pidfd);  // also removes it from the epoll set
     on_exit = std::move(it->second.on_exit);

@@ -32,6 +32,8 @@ struct CommandSpec {
 
 struct ContainerLaunch {
   ContainerId id;
+  // config.sandbox_dir may not exist yet: the containerizer makes it (the
+  // agent leaves it to the container's own process, off the agent's strand).
   ContainerConfig config;
   CommandSpec command;
   std::optional<std::string> image;  // for image-based containerizers
