@@ -17,6 +17,14 @@
 namespace keel::modules {
 namespace {
 
+// AddressSanitizer keeps per-thread state that a child sharing the daemon's
+// memory would change under the cloning thread's feet: sanitized builds fork.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kShareMemory = false;
+#else
+constexpr bool kShareMemory = true;
+#endif
+
 // The exit statuses documented in the header.
 constexpr int kNotReleased = 126;
 constexpr int kSetupFailed = 127;
@@ -192,7 +200,13 @@ Result<HeldChild> HeldChild::Fork(const ChildSpec& given) {
   memory->args =
       ChildArgs{&memory->spec, memory->argv.data(), memory->envp.data(), child_end, parent_end};
   char* stack_top = static_cast<char*>(memory->stack) + ChildMemory::kStackBytes;
-  pid_t pid = ::clone(ChildEntry, stack_top, CLONE_VM | SIGCHLD, memory.get());
+  pid_t pid;
+  if (kShareMemory) {
+    pid = ::clone(ChildEntry, stack_top, CLONE_VM | SIGCHLD, memory.get());
+  } else {
+    pid = ::fork();
+    if (pid == 0) ChildMain(memory->args);
+  }
   const int fork_errno = errno;
   ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   ::close(child_end);
