@@ -20,9 +20,10 @@ std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_
 
 pid_t TaskPid(const LocalCluster& cluster, const std::string& framework_id,
               const std::string& task_id) {
-  const std::string sandbox = SandboxOf(cluster, framework_id, task_id);
-  for (int i = 0; i < 100; ++i) {
-    std::string pid = ReadFile(sandbox + "/pid");
+  // RUNNING may arrive before the task's own process has made its sandbox.
+  for (int i = 0; i < 500; ++i) {
+    const std::string sandbox = SandboxOf(cluster, framework_id, task_id);
+    std::string pid = sandbox.empty() ? "" : ReadFile(sandbox + "/pid");
     if (!pid.empty()) return std::stoi(pid);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -27,8 +27,8 @@ inline ClusterOptions FastCluster() {
 std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_id,
                       const std::string& task_id);
 
-// The pid a task wrote to `pid` in its sandbox (`echo $$ > pid`), waiting a
-// little for it; -1 if it never appears.
+// The pid a task wrote to `pid` in its sandbox (`echo $$ > pid`), waiting up
+// to 10 s for it; -1 if it never appears.
 pid_t TaskPid(const LocalCluster& cluster, const std::string& framework_id,
               const std::string& task_id);
 
