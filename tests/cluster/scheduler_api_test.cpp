@@ -59,6 +59,19 @@ TEST_F(SchedulerApiTest, MalformedRequestsAreRefusedWithTheReason) {
               "agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"AAAA"}})"),
        400, "uuid"},
   };
+  // Protobuf bodies are read as well as JSON.
+  {
+    scheduler::Call call;
+    call.set_type(scheduler::Call::REVIVE);
+    call.mutable_framework_id()->set_value("nobody");
+    cases.push_back({"protobuf body",
+                     Post(call.SerializeAsString(),
+                          {{"Content-Type", "application/x-protobuf"}, {"Mesos-Stream-Id", "x"}}),
+                     400, "Framework cannot be found"});
+    cases.push_back({"garbage protobuf",
+                     Post("\xff\xff\xff", {{"Content-Type", "application/x-protobuf"}}), 400,
+                     "protobuf"});
+  }
   for (const auto& c : cases) {
     EXPECT_EQ(c.result.status, c.status) << c.what << ": " << c.result.body;
     EXPECT_THAT(c.result.body, HasSubstr(c.reason)) << c.what;
