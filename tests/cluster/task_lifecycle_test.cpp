@@ -114,6 +114,18 @@ TEST_F(TaskLifecycleTest, OvercommittedAndInvalidTasksGetTaskError) {
   EXPECT_EQ(lost->reason(), v1::TaskStatus::REASON_INVALID_OFFERS);
 }
 
+TEST(ProtobufFrameworkTest, RunsATaskOverProtobuf) {
+  LocalCluster cluster(FastCluster());
+  FrameworkOptions options;
+  options.protobuf = true;
+  TestFramework framework(cluster.master_address(), options);
+  auto offer = framework.TakeOffer();
+  ASSERT_TRUE(offer);
+  EXPECT_FALSE(offer->resources().empty());
+  ASSERT_TRUE(framework.Launch(*offer, TestFramework::CommandTask("pb", *offer, "true")).ok());
+  EXPECT_TRUE(framework.WaitForState("pb", v1::TASK_FINISHED));
+}
+
 TEST(StatusUpdateTest, UpdatesAreRetriedUntilAcknowledged) {
   LocalCluster cluster(FastCluster());
   FrameworkOptions options;

@@ -15,6 +15,7 @@ TestFramework::TestFramework(const std::string& master, FrameworkOptions options
   }
   if (!options.framework_id.empty()) o.framework.mutable_id()->set_value(options.framework_id);
   o.auto_acknowledge = options.auto_acknowledge;
+  o.protobuf = options.protobuf;
   o.backoff_min = std::chrono::milliseconds(100);
   o.backoff_max = std::chrono::milliseconds(1000);
   client_ = std::make_unique<scheduler::SchedulerClient>(o);

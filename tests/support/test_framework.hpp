@@ -22,6 +22,7 @@ struct FrameworkOptions {
   double failover_timeout = 0;
   bool partition_aware = false;
   bool auto_acknowledge = true;
+  bool protobuf = false;  // calls and events as protobuf instead of JSON
   std::string framework_id;  // to re-subscribe as an existing framework
 };
 

@@ -87,6 +87,12 @@ struct SchedulerClient::Impl {
   // Sends `batch` back to back on `ack_channel`, then reads the answers.
   Status SendPipelined(const std::vector<Call>& batch);
   std::string RequestBody(const Call& call, std::string* stream_id);
+  const char* MediaType() const {
+    return options.protobuf ? "application/x-protobuf" : "application/json";
+  }
+  std::string Encode(const Call& call) const {
+    return options.protobuf ? call.SerializeAsString() : ToJson(call);
+  }
 
   void Run();
   // One subscription, until it breaks; returns why.
@@ -200,11 +206,10 @@ std::string SchedulerClient::Impl::Subscribe() {
       call.mutable_framework_id()->set_value(framework_id);
     }
   }
-  auto s = channel.Write("POST", kPath,
-                         {{"Host", options.master},
-                          {"Content-Type", "application/json"},
-                          {"Accept", "application/json"}},
-                         ToJson(call));
+  auto s = channel.Write(
+      "POST", kPath,
+      {{"Host", options.master}, {"Content-Type", MediaType()}, {"Accept", MediaType()}},
+      Encode(call));
   if (!s.ok()) return s.message();
   auto head = channel.ReadHead();
   if (!head.ok()) return head.status().message();
@@ -230,7 +235,11 @@ std::string SchedulerClient::Impl::Subscribe() {
       Event event;
       google::protobuf::util::JsonParseOptions parse;
       parse.ignore_unknown_fields = true;
-      if (!google::protobuf::util::JsonStringToMessage(record, &event, parse).ok()) continue;
+      if (options.protobuf
+              ? !event.ParseFromString(record)
+              : !google::protobuf::util::JsonStringToMessage(record, &event, parse).ok()) {
+        continue;
+      }
       if (event.type() == Event::SUBSCRIBED) {
         {
           std::lock_guard<std::mutex> lock(mu);
@@ -289,7 +298,7 @@ std::string SchedulerClient::Impl::RequestBody(const Call& given, std::string* s
   std::lock_guard<std::mutex> lock(mu);
   call.mutable_framework_id()->set_value(framework_id);
   *sid = stream_id;
-  return ToJson(call);
+  return Encode(call);
 }
 
 Status SchedulerClient::Impl::SendPipelined(const std::vector<Call>& batch) {
@@ -302,8 +311,7 @@ Status SchedulerClient::Impl::SendPipelined(const std::vector<Call>& batch) {
     const std::string body = RequestBody(call, &sid);
     auto s = ack_channel.Write(
         "POST", kPath,
-        {{"Host", options.master}, {"Content-Type", "application/json"}, {"Mesos-Stream-Id", sid}},
-        body);
+        {{"Host", options.master}, {"Content-Type", MediaType()}, {"Mesos-Stream-Id", sid}}, body);
     if (!s.ok()) {
       ack_channel.Close();
       return s;
@@ -337,8 +345,7 @@ Status SchedulerClient::Impl::Post(const Call& call) {
     }
     auto s = calls.Write(
         "POST", kPath,
-        {{"Host", options.master}, {"Content-Type", "application/json"}, {"Mesos-Stream-Id", sid}},
-        body);
+        {{"Host", options.master}, {"Content-Type", MediaType()}, {"Mesos-Stream-Id", sid}}, body);
     auto head = s.ok() ? calls.ReadHead() : Result<HttpHead>(s);
     if (!head.ok()) {
       calls.Close();

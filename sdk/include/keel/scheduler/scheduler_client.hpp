@@ -44,6 +44,9 @@ struct ClientOptions {
   bool reconnect = true;
   std::chrono::milliseconds backoff_min{200};
   std::chrono::milliseconds backoff_max{15000};
+  // Calls and events as protobuf (application/x-protobuf) instead of JSON:
+  // cheaper to encode and parse, for frameworks that handle many events.
+  bool protobuf = false;
   // A call that gets no answer in this long fails.
   std::chrono::milliseconds call_timeout{75000};
 };
