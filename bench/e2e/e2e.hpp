@@ -20,7 +20,7 @@ inline constexpr int kTasksAtOnce = 6400;  // 64 / 0.01 cpus; mem allows 16384
 // at once (refuse_seconds 0) as the next offer.
 inline constexpr int kTasksPerAccept = 16;
 // Launches the framework lets be outstanding (accepted, not yet RUNNING).
-inline constexpr int kMaxInFlight = 16;
+inline constexpr int kMaxInFlight = 4;
 
 // Runs `/bin/sh -c <kCommand>` `count` times, at most `concurrency` at once;
 // returns the seconds from the first fork to the last reap.
