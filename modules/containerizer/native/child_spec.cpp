@@ -86,8 +86,8 @@ Result<ChildSpec> BuildChildSpec(const ContainerLaunch& launch,
   if (spec.working_dir.empty() || spec.working_dir[0] != '/') {
     return Status::Error("sandbox '" + spec.working_dir + "' is not an absolute path");
   }
-  // Only this daemon makes sandboxes, one launch at a time, so what is
-  // missing now is still missing when the child runs.
+  // What is missing now; a sibling launched just before may make some of it
+  // first, which the child takes in its stride (EEXIST).
   std::string dir = spec.working_dir;
   while (dir.size() > 1) {
     struct stat st {};

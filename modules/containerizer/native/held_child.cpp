@@ -17,13 +17,39 @@
 namespace keel::modules {
 namespace {
 
-// AddressSanitizer keeps per-thread state that a child sharing the daemon's
-// memory would change under the cloning thread's feet: sanitized builds fork.
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kShareMemory = false;
-#else
+// A child sharing the daemon's memory also shares the cloning thread's errno:
+// the calls it makes on its normal path (read, which a signal may interrupt,
+// and mkdir, which may find a directory a sibling just made) go through
+// RawSyscall3, which reports errors in its result and never writes errno.
+// Other architectures, and AddressSanitizer builds (whose per-thread state
+// the child would change under the cloning thread's feet), fork instead.
+#if (defined(__x86_64__) || defined(__aarch64__)) && !defined(__SANITIZE_ADDRESS__)
 constexpr bool kShareMemory = true;
+#else
+constexpr bool kShareMemory = false;
 #endif
+
+// A system call returning -errno on failure.
+long RawSyscall3(long number, long a, long b, long c) {
+#if defined(__x86_64__)
+  long result;
+  asm volatile("syscall"
+               : "=a"(result)
+               : "a"(number), "D"(a), "S"(b), "d"(c)
+               : "rcx", "r11", "memory");
+  return result;
+#elif defined(__aarch64__)
+  register long x8 asm("x8") = number;
+  register long x0 asm("x0") = a;
+  register long x1 asm("x1") = b;
+  register long x2 asm("x2") = c;
+  asm volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+  return x0;
+#else
+  long result = ::syscall(number, a, b, c);
+  return result < 0 ? -errno : result;
+#endif
+}
 
 // The exit statuses documented in the header.
 constexpr int kNotReleased = 126;
@@ -124,17 +150,18 @@ int ChildEntry(void* memory) { ChildMain(static_cast<ChildMemory*>(memory)->args
   // Our copy of the parent's end would keep the hold open forever.
   ::close(args.parent_end);
   char go = 0;
-  ssize_t n;
+  long n;
   do {
-    n = ::read(args.hold_fd, &go, 1);
-  } while (n < 0 && errno == EINTR);
+    n = RawSyscall3(SYS_read, args.hold_fd, reinterpret_cast<long>(&go), 1);
+  } while (n == -EINTR);
   if (n != 1) ::_exit(kNotReleased);
   ::close(args.hold_fd);
 
   const ChildSpec& spec = *args.spec;
   // Everything below runs after Isolate(), charged to the container.
   for (const std::string& dir : spec.make_dirs) {
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) Fail("create", dir.c_str(), errno);
+    const long made = RawSyscall3(SYS_mkdirat, AT_FDCWD, reinterpret_cast<long>(dir.c_str()), 0755);
+    if (made < 0 && made != -EEXIST) Fail("create", dir.c_str(), static_cast<int>(-made));
   }
   if (::chdir(spec.working_dir.c_str()) != 0) Fail("enter", spec.working_dir.c_str(), errno);
   OpenOnto("/dev/null", O_RDONLY, STDIN_FILENO);
