@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <filesystem>
 #include <fstream>
 
 #include "keel/internal/agent_protocol.pb.h"
@@ -13,38 +12,18 @@
 #include "kernel/agent/sandbox_files.hpp"
 #include "kernel/protocol/protocol_message.hpp"
 #include "kernel/protocol/resource_conversion.hpp"
+#include "kernel/runtime/atomic_file.hpp"
+#include "kernel/runtime/config_fields.hpp"
 #include "kernel/runtime/uuid.hpp"
 
 namespace keel::agent {
-
-namespace fs = std::filesystem;
 
 namespace {
 
 constexpr size_t kKeptSandboxes = 1000;
 
-double Now() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
 std::chrono::nanoseconds Seconds(double s) {
   return std::chrono::nanoseconds(static_cast<int64_t>(s * 1e9));
-}
-
-// Written beside, then renamed: a crash leaves the old id or the new one.
-Status WriteAtomically(const std::string& path, const std::string& content) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp, std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out) return Status::Error("cannot write " + temp);
-  }
-  std::error_code ec;
-  fs::rename(temp, path, ec);
-  if (ec) return Status::Error("cannot rename " + temp + " to " + path + ": " + ec.message());
-  return Status::Ok();
 }
 
 }  // namespace
@@ -143,7 +122,8 @@ void Agent::Register() {
 void Agent::OnRegistered(const std::string& agent_id, double ping_timeout_seconds) {
   if (agent_id != agent_id_) {
     agent_id_ = agent_id;
-    if (auto s = WriteAtomically(options_.work_dir + "/agent_id", agent_id_ + "\n"); !s.ok()) {
+    if (auto s = runtime::WriteFileAtomically(options_.work_dir + "/agent_id", agent_id_ + "\n");
+        !s.ok()) {
       LOG(ERROR) << "cannot keep the agent id: " << s.message();
     }
   }
@@ -254,7 +234,9 @@ void Agent::OnContainerExit(const Key& key, const ContainerTermination& terminat
 }
 
 void Agent::Kill(Container& container, std::chrono::nanoseconds grace) {
-  if (container.killing && !container.escalate->pending()) return;
+  // A repeated kill changes nothing: restarting the grace period would let a
+  // framework that keeps asking postpone SIGKILL for ever.
+  if (container.killing) return;
   container.killing = true;
   const ContainerId id = container.container_id;
   if (grace.count() <= 0) {
@@ -311,7 +293,7 @@ void Agent::SendStatus(const std::string& framework_id, const v1::TaskID& task_i
   if (reason) status.set_reason(*reason);
   if (!message.empty()) status.set_message(message);
   status.mutable_agent_id()->set_value(agent_id_);
-  status.set_timestamp(Now());
+  status.set_timestamp(runtime::NowSeconds());
   status.set_uuid(runtime::RandomUuidBytes());
   if (auto it = containers_.find({framework_id, task_id.value()}); it != containers_.end()) {
     it->second.state = state;

@@ -7,11 +7,11 @@
 #include "keel/resources.hpp"
 
 #include "keel/containerizer.hpp"
-#include "keel/parameters.hpp"
 #include "kernel/agent/agent.hpp"
 #include "kernel/agent/master_link.hpp"
 #include "kernel/agent/resource_detection.hpp"
 #include "kernel/runtime/address.hpp"
+#include "kernel/runtime/config_fields.hpp"
 
 namespace keel::agent {
 
@@ -45,38 +45,22 @@ std::vector<runtime::ModuleRequest> AgentModules(const google::protobuf::Message
   return requests;
 }
 
-// A duration field's value; `errors` gets one naming the field when bad.
-std::chrono::nanoseconds Duration(const std::string& field, const std::string& text,
-                                  std::chrono::nanoseconds fallback,
-                                  std::vector<std::string>* errors) {
-  auto d = ParseDuration(text);
-  if (!d.ok() || d->count() < 0) {
-    errors->push_back("field '" + field +
-                      "': " + (d.ok() ? "must not be negative" : d.status().message()));
-    return fallback;
-  }
-  return *d;
-}
-
 AgentOptions OptionsOf(const config::AgentConfig& c, std::vector<std::string>* errors) {
   AgentOptions o;
   o.work_dir = c.work_dir();
   o.ip = c.ip();
   o.port = static_cast<uint16_t>(c.port());
-  o.hostname = c.hostname();
-  if (o.hostname.empty()) {
-    char name[256] = {};
-    o.hostname = ::gethostname(name, sizeof(name) - 1) == 0 ? name : c.ip();
+  o.hostname = runtime::HostnameOr(c.hostname(), c.ip());
+  o.retry_min = runtime::DurationField("status_update_retry_min", c.status_update_retry_min(),
+                                       o.retry_min, false, errors);
+  o.retry_max = runtime::DurationField("status_update_retry_max", c.status_update_retry_max(),
+                                       o.retry_max, false, errors);
+  if (o.retry_max < o.retry_min) {
+    errors->push_back("field 'status_update_retry_max': must be at least status_update_retry_min");
   }
-  o.retry_min =
-      Duration("status_update_retry_min", c.status_update_retry_min(), o.retry_min, errors);
-  o.retry_max =
-      Duration("status_update_retry_max", c.status_update_retry_max(), o.retry_max, errors);
-  if (o.retry_min.count() <= 0 || o.retry_max < o.retry_min) {
-    errors->push_back(
-        "field 'status_update_retry_min': must be positive and at most status_update_retry_max");
-  }
-  o.kill_grace = Duration("kill_grace_period", c.kill_grace_period(), o.kill_grace, errors);
+  // Zero: SIGKILL at once.
+  o.kill_grace = runtime::DurationField("kill_grace_period", c.kill_grace_period(), o.kill_grace,
+                                        true, errors);
   return o;
 }
 

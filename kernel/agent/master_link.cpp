@@ -3,8 +3,6 @@
 #include <glog/logging.h>
 #include <google/protobuf/struct.pb.h>
 
-#include <boost/asio/steady_timer.hpp>
-
 #include "kernel/http/http_client.hpp"
 #include "kernel/runtime/json_file.hpp"
 #include "kernel/runtime/transport_status.hpp"
@@ -15,18 +13,13 @@ namespace {
 constexpr std::chrono::milliseconds kMaxBackoff{30000};
 }
 
-struct MasterLink::Timer {
-  explicit Timer(boost::asio::io_context& io) : timer(io) {}
-  boost::asio::steady_timer timer;
-};
-
 MasterLink::MasterLink(runtime::Daemon& daemon, runtime::HostPort master, std::string configured,
                        const google::protobuf::Struct* parameters)
     : daemon_(daemon),
       master_(std::move(master)),
       module_(std::move(configured)),
       parameters_(parameters),
-      timer_(std::make_unique<Timer>(daemon.io())) {}
+      retry_timer_(daemon.io()) {}
 
 MasterLink::~MasterLink() {
   if (transport_) transport_->Stop();
@@ -114,11 +107,11 @@ void MasterLink::Retry(const std::string& why) {
   last_error_ = why;
   LOG(WARNING) << "master " << master_.host << ":" << master_.port << ": " << why
                << "; asking again in " << backoff_.count() << "ms";
-  timer_->timer.expires_after(backoff_);
+  const auto wait = backoff_;
   backoff_ = std::min(backoff_ * 2, kMaxBackoff);
   std::weak_ptr<MasterLink> weak = weak_from_this();
-  timer_->timer.async_wait([weak](const boost::system::error_code& ec) {
-    if (auto self = weak.lock(); self && !ec) self->Discover();
+  retry_timer_.Start(wait, [weak] {
+    if (auto self = weak.lock()) self->Discover();
   });
 }
 

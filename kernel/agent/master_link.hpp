@@ -14,6 +14,7 @@
 #include "kernel/runtime/address.hpp"
 #include "kernel/runtime/daemon.hpp"
 #include "kernel/runtime/message_dispatcher.hpp"
+#include "kernel/runtime/timer.hpp"
 
 namespace google::protobuf {
 class Struct;
@@ -44,7 +45,6 @@ class MasterLink : public TransportHandler, public std::enable_shared_from_this<
   void OnPeerLost(const PeerId& peer) override;
 
  private:
-  struct Timer;
   void Discover();
   void OnDiscovered(const std::string& module, const std::string& endpoint,
                     const google::protobuf::Struct& master_parameters);
@@ -63,7 +63,7 @@ class MasterLink : public TransportHandler, public std::enable_shared_from_this<
   runtime::MessageDispatcher dispatcher_;
   std::string last_error_;
   std::chrono::milliseconds backoff_{500};
-  std::unique_ptr<Timer> timer_;
+  runtime::Timer retry_timer_;
 };
 
 }  // namespace keel::agent

@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr size_t kMaxReadBytes = 16 << 20;
+// Per request: the file is read on the agent's thread, so a big read would
+// stall it; clients page through with offset (as Mesos's do).
+constexpr size_t kMaxReadBytes = 1 << 20;
 
 struct Resolved {
   int status = 200;  // or the error's

@@ -17,6 +17,8 @@ namespace keel::master {
 
 class EventStream;
 
+bool HasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type);
+
 struct Task {
   v1::TaskInfo info;
   std::string framework_id;
@@ -49,8 +51,10 @@ struct Framework {
   double registered_time = 0;
 
   bool connected() const { return stream != nullptr; }
-  bool partition_aware() const;
-  bool multi_role() const;
+  bool partition_aware() const {
+    return HasCapability(info, v1::FrameworkInfo::Capability::PARTITION_AWARE);
+  }
+  bool multi_role() const { return HasCapability(info, v1::FrameworkInfo::Capability::MULTI_ROLE); }
 };
 
 struct Agent {

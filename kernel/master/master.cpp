@@ -14,21 +14,9 @@
 
 namespace keel::master {
 
-double NowSeconds() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
-bool Framework::partition_aware() const {
+bool HasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type) {
   for (const auto& c : info.capabilities()) {
-    if (c.type() == v1::FrameworkInfo::Capability::PARTITION_AWARE) return true;
-  }
-  return false;
-}
-
-bool Framework::multi_role() const {
-  for (const auto& c : info.capabilities()) {
-    if (c.type() == v1::FrameworkInfo::Capability::MULTI_ROLE) return true;
+    if (c.type() == type) return true;
   }
   return false;
 }

@@ -18,6 +18,7 @@
 #include "keel/v1/scheduler.pb.h"
 #include "kernel/master/cluster_state.hpp"
 #include "kernel/master/event_stream.hpp"
+#include "kernel/runtime/config_fields.hpp"
 #include "kernel/runtime/daemon.hpp"
 
 namespace keel::internal {
@@ -132,7 +133,6 @@ class Master : public std::enable_shared_from_this<Master> {
   runtime::Timer ping_timer_;
 };
 
-// Seconds since the epoch, as Mesos stamps statuses and registrations.
-double NowSeconds();
+using runtime::NowSeconds;
 
 }  // namespace keel::master

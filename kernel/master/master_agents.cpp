@@ -61,7 +61,7 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
       Task& known = task->at(tid);
       known.state = t.state();
       known.agent_id = id;
-      if (known.resources_recovered) known.resources_recovered = false;  // held again
+      known.resources_recovered = false;  // the agent runs it: held again (AddAgent below)
       reported.insert({fid, tid});
     } else if (f == frameworks_.end() || !f->second.partition_aware()) {
       // Its framework was told the task is lost, or is gone: the task must

@@ -4,11 +4,11 @@
 
 #include "keel/allocator.hpp"
 #include "keel/config/config.pb.h"
-#include "keel/parameters.hpp"
 #include "keel/transport.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/master/scheduler_api.hpp"
 #include "kernel/master/transport_service.hpp"
+#include "kernel/runtime/config_fields.hpp"
 
 namespace keel::master {
 
@@ -36,42 +36,27 @@ std::vector<runtime::ModuleRequest> MasterModules(const google::protobuf::Messag
   return requests;
 }
 
-// A duration field's value; `errors` gets one naming the field when bad.
-std::optional<std::chrono::nanoseconds> Duration(const std::string& field, const std::string& text,
-                                                 std::vector<std::string>* errors) {
-  auto d = ParseDuration(text);
-  if (!d.ok()) {
-    errors->push_back("field '" + field + "': " + d.status().message());
-    return std::nullopt;
-  }
-  if (d->count() <= 0) {
-    errors->push_back("field '" + field + "': must be positive, got '" + text + "'");
-    return std::nullopt;
-  }
-  return *d;
-}
-
 // The master's options from its config; errors name the field at fault.
 MasterOptions OptionsOf(const config::MasterConfig& c, std::vector<std::string>* errors) {
   MasterOptions o;
   o.ip = c.ip();
   o.port = static_cast<uint16_t>(c.port());
-  o.hostname = c.hostname().empty() ? c.ip() : c.hostname();
-  if (auto d = Duration("agent_ping_timeout", c.agent_ping_timeout(), errors)) {
-    o.agent_ping_timeout = *d;
-  }
+  o.hostname = runtime::HostnameOr(c.hostname(), c.ip());
+  o.agent_ping_timeout = runtime::DurationField("agent_ping_timeout", c.agent_ping_timeout(),
+                                                o.agent_ping_timeout, false, errors);
   o.max_agent_ping_timeouts = c.max_agent_ping_timeouts();
   if (o.max_agent_ping_timeouts == 0) {
     errors->push_back("field 'max_agent_ping_timeouts': must be at least 1");
   }
-  if (!c.offer_timeout().empty())
-    o.offer_timeout = Duration("offer_timeout", c.offer_timeout(), errors);
-  if (auto d = Duration("allocation_interval", c.allocation_interval(), errors)) {
-    o.allocation_interval = *d;
+  if (!c.offer_timeout().empty()) {
+    o.offer_timeout = runtime::DurationField("offer_timeout", c.offer_timeout(),
+                                             std::chrono::seconds(0), false, errors);
   }
-  if (auto d = Duration("framework_heartbeat_interval", c.framework_heartbeat_interval(), errors)) {
-    o.heartbeat_interval = *d;
-  }
+  o.allocation_interval = runtime::DurationField("allocation_interval", c.allocation_interval(),
+                                                 o.allocation_interval, false, errors);
+  o.heartbeat_interval =
+      runtime::DurationField("framework_heartbeat_interval", c.framework_heartbeat_interval(),
+                             o.heartbeat_interval, false, errors);
   return o;
 }
 

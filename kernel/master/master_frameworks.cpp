@@ -1,5 +1,6 @@
 // Frameworks: subscriptions and their streams, failover, teardown, and the
 // dispatch of scheduler calls.
+#include <arpa/inet.h>
 #include <glog/logging.h>
 
 #include "keel/internal/agent_protocol.pb.h"
@@ -21,7 +22,7 @@ FrameworkSpec SpecOf(const v1::FrameworkInfo& info,
   for (const auto& c : info.capabilities()) {
     spec.capabilities.insert(v1::FrameworkInfo::Capability::Type_Name(c.type()));
   }
-  if (spec.capabilities.count("MULTI_ROLE") && info.roles_size() > 0) {
+  if (HasCapability(info, v1::FrameworkInfo::Capability::MULTI_ROLE) && info.roles_size() > 0) {
     spec.roles.assign(info.roles().begin(), info.roles().end());
   } else {
     spec.roles.push_back(info.role());
@@ -53,15 +54,9 @@ void Master::Subscribe(const Call& call, Encoding encoding, http::Responder resp
     return responder.Respond(
         http::Response::Text(400, "'framework_id' differs from 'subscribe.framework_info.id'"));
   }
-  if (info.roles_size() > 0) {
-    bool multi_role = false;
-    for (const auto& c : info.capabilities()) {
-      multi_role |= c.type() == v1::FrameworkInfo::Capability::MULTI_ROLE;
-    }
-    if (!multi_role) {
-      return responder.Respond(http::Response::Text(
-          400, "'framework_info.roles' needs the MULTI_ROLE capability (else use 'role')"));
-    }
+  if (info.roles_size() > 0 && !HasCapability(info, v1::FrameworkInfo::Capability::MULTI_ROLE)) {
+    return responder.Respond(http::Response::Text(
+        400, "'framework_info.roles' needs the MULTI_ROLE capability (else use 'role')"));
   }
   std::string id;
   if (info.has_id()) {
@@ -120,7 +115,8 @@ void Master::Subscribe(const Call& call, Encoding encoding, http::Responder resp
       std::chrono::duration<double>(options_.heartbeat_interval).count());
   auto* master_info = s->mutable_master_info();
   master_info->set_id(id_);
-  master_info->set_ip(0);
+  in_addr address{};
+  if (::inet_pton(AF_INET, options_.ip.c_str(), &address) == 1) master_info->set_ip(address.s_addr);
   master_info->set_port(options_.port);
   master_info->set_hostname(options_.hostname);
   master_info->set_pid("master@" + options_.ip + ":" + std::to_string(options_.port));
