@@ -147,7 +147,11 @@ void ProcessReaper::Reap(pid_t pid) {
       reaped = ::waitpid(pid, &wait_status, 0);
     } while (reaped < 0 && errno == EINTR);
     if (reaped == pid) status = wait_status;
-    ::close(it->second.pidfd);  // also removes it from the epoll set
+    // Closing alone would not leave the epoll set while a child cloned
+    // since still holds a copy of the descriptor (until its exec closes
+    // it), and the dead pid's level-triggered pidfd would spin this loop.
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, it->second.pidfd, nullptr);
+    ::close(it->second.pidfd);
     on_exit = std::move(it->second.on_exit);
     watched_.erase(it);
   }
