@@ -2,118 +2,50 @@
 // fairness.
 //
 // Each allocation step walks the agents with free resources and gives each
-// free chunk to one (framework, role): roles below their quota guarantee
-// first, then the role with the lowest weighted dominant share, descending
-// the role tree ("eng" before "eng/ml"), then the framework of that role
-// with the lowest dominant share. A role's share counts everything
-// allocated to it and to its descendants.
+// free chunk to one (framework, role): roles short of their quota guarantee
+// first, then down the role tree ("eng" before "eng/ml") the child with the
+// lowest weighted dominant share at every level, then the framework of that
+// role with the lowest dominant share. A role's share counts everything
+// allocated to it and to its descendants; a role that has both frameworks
+// and child roles competes with its children as one more child (Mesos's
+// "virtual leaf").
 //
-// Threading: called on the master's strand only (see keel/allocator.hpp).
+// Cost: the orders are built once per step (O(F log F) for F frameworks)
+// and each grant moves the framework and the role path it changed
+// (O(depth log n)), so a step is O(A log F) for A agents with free
+// resources, when the first framework in order takes each agent.
+//
+// Threading: called on one thread at a time (see keel/allocator.hpp).
 #pragma once
 
-#include <chrono>
-#include <functional>
-#include <map>
-#include <set>
-#include <string>
-#include <vector>
+#include <optional>
+#include <unordered_map>
 
-#include "keel/allocator.hpp"
+#include "modules/allocator/core/bookkeeping_allocator.hpp"
+#include "modules/allocator/drf/share_order.hpp"
 
 namespace keel::modules {
 
-struct DrfOptions {
-  // An offer must hold at least one of these amounts (Mesos's
-  // min_allocatable_resources: "cpus:0.01;mem:32" = cpus >= 0.01 or mem >= 32).
-  Resources min_allocatable = Resources::Scalar("cpus", 0.01) + Resources::Scalar("mem", 32);
-  std::set<std::string> fairness_excluded;  // resource names left out of shares
-  std::map<std::string, double> weights;    // role -> weight; others weigh 1
-  bool filter_gpu_resources = true;         // GPU agents only for GPU_RESOURCES frameworks
-};
-
-class HierarchicalDrfAllocator : public Allocator {
+class HierarchicalDrfAllocator : public BookkeepingAllocator {
  public:
-  using Clock = std::function<std::chrono::steady_clock::time_point()>;
-
-  explicit HierarchicalDrfAllocator(DrfOptions options,
+  explicit HierarchicalDrfAllocator(AllocatorOptions options,
                                     Clock clock = std::chrono::steady_clock::now);
-
-  void AddFramework(const FrameworkId& id, const FrameworkSpec& spec,
-                    const std::map<AgentId, Resources>& used, bool active) override;
-  void UpdateFramework(const FrameworkId& id, const FrameworkSpec& spec) override;
-  void RemoveFramework(const FrameworkId& id) override;
-  void ActivateFramework(const FrameworkId& id) override;
-  void DeactivateFramework(const FrameworkId& id) override;
-
-  void AddAgent(const AgentId& id, const AgentSpec& spec) override;
-  void UpdateAgent(const AgentId& id, const Resources& total) override;
-  void RemoveAgent(const AgentId& id) override;
-  void ActivateAgent(const AgentId& id) override;
-  void DeactivateAgent(const AgentId& id) override;
-
-  void RecoverResources(const FrameworkId& framework, const AgentId& agent,
-                        const Resources& resources,
-                        std::optional<std::chrono::nanoseconds> refuse_for) override;
-  void Suppress(const FrameworkId& framework, const std::set<std::string>& roles) override;
-  void Revive(const FrameworkId& framework, const std::set<std::string>& roles) override;
-  void UpdateWeights(const std::map<std::string, double>& weights) override;
-  void UpdateQuota(const std::string& role, const Quota& quota) override;
 
   std::vector<Allocation> Allocate() override;
 
-  // For metrics and tests.
-  size_t framework_count() const { return frameworks_.size(); }
-  size_t agent_count() const { return agents_.size(); }
-  // What `framework` holds in `role` (all agents).
-  Resources Allocated(const FrameworkId& framework, const std::string& role) const;
-
  private:
-  struct Filter {
-    AgentId agent;
-    std::string role;
-    Resources refused;
-    std::chrono::steady_clock::time_point expiry;
-  };
-  struct Framework {
-    FrameworkSpec spec;
-    bool active = true;
-    std::map<std::string, Resources> allocated;  // role -> total
-    std::vector<Filter> filters;
-  };
-  struct Agent {
-    std::string hostname;
-    Resources total;
-    bool active = true;
-    // framework -> role -> what it holds here
-    std::map<FrameworkId, std::map<std::string, Resources>> allocated;
-  };
+  void BuildOrders();
+  bool BuildOrder(Role& node);  // true when its subtree has frameworks
+  std::optional<Allocation> TryNode(Role& node, Agent& agent, bool keep_headroom);
+  std::optional<Allocation> TryRole(Role& role, Agent& agent, bool keep_headroom);
+  void Reorder(Framework& framework, Role& role);
+  double RoleShare(const Role& role) const;
 
-  std::vector<std::string> Roles(const FrameworkSpec& spec) const;
-  void Allocate(const FrameworkId& framework, const std::string& role, const AgentId& agent,
-                const Resources& resources);
-  void Release(const FrameworkId& framework, const std::string& role, const AgentId& agent,
-               const Resources& resources);
-  Resources Free(const Agent& agent) const;
-  double Share(const Resources& allocated) const;
-  double RoleShare(const std::string& role) const;
-  double Weight(const std::string& role) const;
-  // Roles with frameworks, in the order they get the next chunk.
-  std::vector<std::string> RoleOrder() const;
-  void AppendRoleOrder(const std::string& node, std::vector<std::string>* out) const;
-  std::vector<FrameworkId> FrameworkOrder(const std::string& role) const;
-  bool Offerable(const Resources& resources, const Framework& framework) const;
-  bool Filtered(Framework& framework, const AgentId& agent, const std::string& role,
-                const Resources& resources);
-  Resources WithinQuotaLimits(const std::string& role, const Resources& offer) const;
-
-  DrfOptions options_;
-  Clock clock_;
-  std::map<FrameworkId, Framework> frameworks_;
-  std::map<AgentId, Agent> agents_;
-  Resources cluster_total_;
-  std::map<std::string, std::set<FrameworkId>> role_frameworks_;  // role -> subscribed frameworks
-  std::map<std::string, Resources> subtree_allocated_;            // role and its descendants
-  std::map<std::string, Quota> quotas_;
+  // Per step: each role node's children (and itself, as the virtual leaf,
+  // when it has frameworks), and each role's frameworks.
+  std::unordered_map<Role*, ShareOrder<Role>> children_;
+  std::unordered_map<Role*, ShareOrder<Framework>> frameworks_in_;
+  std::chrono::steady_clock::time_point now_;
 };
 
 }  // namespace keel::modules

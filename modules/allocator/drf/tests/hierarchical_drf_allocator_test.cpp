@@ -2,34 +2,19 @@
 
 #include <gtest/gtest.h>
 
-namespace keel {
-// gtest prints Resources in their text form.
-void PrintTo(const Resources& r, std::ostream* os) { *os << "'" << r.ToString() << "'"; }
+#include "tests/support/allocator_builders.hpp"
 
-namespace modules {
+namespace keel::modules {
 namespace {
 
 using namespace std::chrono_literals;
-
-Resources R(const std::string& text) { return *Resources::Parse(text); }
-
-FrameworkSpec Spec(std::vector<std::string> roles, std::set<std::string> caps = {}) {
-  FrameworkSpec s;
-  s.roles = std::move(roles);
-  s.capabilities = std::move(caps);
-  return s;
-}
-
-AgentSpec Agent(const std::string& resources) {
-  AgentSpec a;
-  a.hostname = "host";
-  a.total = R(resources);
-  return a;
-}
+using test::Agent;
+using test::R;
+using test::Spec;
 
 class DrfTest : public ::testing::Test {
  protected:
-  DrfTest() : allocator_(DrfOptions{}, [this] { return now_; }) {}
+  DrfTest() : allocator_(AllocatorOptions{}, [this] { return now_; }) {}
 
   // Gives every allocation back (declined without a filter) so the next step
   // starts from the same cluster, and counts who got what.
@@ -226,5 +211,4 @@ TEST_F(DrfTest, MultiRoleFrameworkIsOfferedPerRole) {
 }
 
 }  // namespace
-}  // namespace modules
-}  // namespace keel
+}  // namespace keel::modules
