@@ -84,9 +84,8 @@ std::vector<Allocation> BinPackingAllocator::Allocate() {
       Agent& agent = *agents[i].second;
       if (agent.free.empty()) continue;
       Resources usable = KeepingHeadroom(*c.role, UsableBy(*c.role, agent));
-      Resources offer = OfferableTo(*c.framework, c.role->name, agent, usable, now);
-      if (offer.empty()) continue;
-      result.push_back(Grant(*c.framework, c.role->name, agent, offer));
+      if (!MayOffer(*c.framework, c.role->name, agent, usable, now)) continue;
+      result.push_back(Grant(*c.framework, c.role->name, agent, std::move(usable)));
       AfterGrant(result.back());
       last_served_[{c.framework->id, c.role->name}] = step_;
       break;

@@ -107,8 +107,8 @@ void BookkeepingAllocator::RemoveFramework(const FrameworkId& id) {
   if (it == frameworks_.end()) return;
   Framework& f = it->second;
   const auto agents = f.holds_on;  // Release() edits it
-  for (const auto& agent_id : agents) {
-    Agent& agent = agents_.at(agent_id);
+  for (Agent* held_on : agents) {
+    Agent& agent = *held_on;
     for (auto held = agent.allocated.lower_bound({id, ""});
          held != agent.allocated.end() && held->first.first == id;) {
       auto next = std::next(held);
@@ -137,7 +137,9 @@ void BookkeepingAllocator::AddAgent(const AgentId& id, const AgentSpec& spec) {
   agent.hostname = spec.hostname;
   agent.total = spec.total;
   agent.free = spec.total;
-  cluster_total_ += spec.total;
+  agent.has_gpus = spec.total.GetScalar("gpus") > Scalar();
+  agent.has_reservations = spec.total.Unreserved() != spec.total;
+  cluster_total_.Add(spec.total);
   for (const auto& [framework_id, resources] : spec.used) {
     Resources held = Common(agent.free, resources);
     if (held.empty()) continue;
@@ -149,7 +151,7 @@ void BookkeepingAllocator::AddAgent(const AgentId& id, const AgentSpec& spec) {
       // free; it comes back through RecoverResources or RemoveAgent.
       agent.allocated[{framework_id, "*"}] += held;
       agent.free -= held;
-      Account(framework_id, "*", held, true);
+      Account(nullptr, "*", held, true);
     }
   }
 }
@@ -158,9 +160,11 @@ void BookkeepingAllocator::UpdateAgent(const AgentId& id, const Resources& total
   auto it = agents_.find(id);
   if (it == agents_.end()) return;
   Agent& agent = it->second;
-  cluster_total_ -= agent.total;
+  cluster_total_.Subtract(agent.total);
   agent.total = total;
-  cluster_total_ += total;
+  agent.has_gpus = total.GetScalar("gpus") > Scalar();
+  agent.has_reservations = total.Unreserved() != total;
+  cluster_total_.Add(total);
   agent.free = total;
   for (const auto& [key, resources] : agent.allocated) agent.free -= resources;
 }
@@ -175,7 +179,7 @@ void BookkeepingAllocator::RemoveAgent(const AgentId& id) {
     const Resources resources = held->second;
     Release(framework, role, agent, resources);
   }
-  cluster_total_ -= agent.total;
+  cluster_total_.Subtract(agent.total);
   for (auto& [fid, f] : frameworks_) f.filters.ForgetAgent(id);
   agents_.erase(it);
 }
@@ -188,40 +192,45 @@ void BookkeepingAllocator::DeactivateAgent(const AgentId& id) {
   if (auto it = agents_.find(id); it != agents_.end()) it->second.active = false;
 }
 
-void BookkeepingAllocator::Account(const FrameworkId& framework, const std::string& role,
+BookkeepingAllocator::Framework* BookkeepingAllocator::FindFramework(const FrameworkId& id) {
+  auto it = frameworks_.find(id);
+  return it == frameworks_.end() ? nullptr : &it->second;
+}
+
+void BookkeepingAllocator::Account(Framework* framework, const std::string& role,
                                    const Resources& delta, bool add) {
-  auto f = frameworks_.find(framework);
-  if (f != frameworks_.end()) {
-    Resources& held = f->second.allocated[role];
+  if (framework != nullptr) {
+    ScalarQuantities& held = framework->allocated[role];
     if (add) {
-      held += delta;
+      held.Add(delta);
     } else {
-      held -= delta;
-      if (held.empty()) f->second.allocated.erase(role);
+      held.Subtract(delta);
+      if (held.empty()) framework->allocated.erase(role);
     }
   }
   Role* node = &RoleNamed(role);
   if (add) {
-    node->own_allocated += delta;
+    node->own_allocated.Add(delta);
   } else {
-    node->own_allocated -= delta;
+    node->own_allocated.Subtract(delta);
   }
   for (; node != nullptr && !node->name.empty(); node = node->parent) {
     if (add) {
-      node->subtree_allocated += delta;
+      node->subtree_allocated.Add(delta);
     } else {
-      node->subtree_allocated -= delta;
+      node->subtree_allocated.Subtract(delta);
     }
   }
 }
 
 Allocation BookkeepingAllocator::Grant(Framework& framework, const std::string& role, Agent& agent,
-                                       const Resources& resources) {
-  agent.allocated[{framework.id, role}] += resources;
+                                       Resources resources) {
+  auto [held, added] = agent.allocated.try_emplace({framework.id, role}, resources);
+  if (!added) held->second += resources;
   agent.free -= resources;
-  framework.holds_on.insert(agent.id);
-  Account(framework.id, role, resources, true);
-  return {framework.id, role, agent.id, resources};
+  framework.holds_on.insert(&agent);
+  Account(&framework, role, resources, true);
+  return {framework.id, role, agent.id, std::move(resources)};
 }
 
 void BookkeepingAllocator::Release(const FrameworkId& framework, const std::string& role,
@@ -230,18 +239,16 @@ void BookkeepingAllocator::Release(const FrameworkId& framework, const std::stri
   if (held == agent.allocated.end()) return;
   Resources released = Common(held->second, resources);
   held->second -= released;
+  Framework* f = FindFramework(framework);
   if (held->second.empty()) {
     agent.allocated.erase(held);
-    auto f = frameworks_.find(framework);
-    if (f != frameworks_.end()) {
-      auto other = agent.allocated.lower_bound({framework, ""});
-      if (other == agent.allocated.end() || other->first.first != framework) {
-        f->second.holds_on.erase(agent.id);
-      }
+    auto other = agent.allocated.lower_bound({framework, ""});
+    if (f != nullptr && (other == agent.allocated.end() || other->first.first != framework)) {
+      f->holds_on.erase(&agent);
     }
   }
   agent.free += released;
-  Account(framework, role, released, false);
+  Account(f, role, released, false);
 }
 
 void BookkeepingAllocator::RecoverResources(const FrameworkId& framework, const AgentId& agent_id,
@@ -309,43 +316,43 @@ Resources BookkeepingAllocator::Allocated(const FrameworkId& framework,
   auto f = frameworks_.find(framework);
   if (f == frameworks_.end()) return {};
   auto r = f->second.allocated.find(role);
-  return r == f->second.allocated.end() ? Resources() : r->second;
+  return r == f->second.allocated.end() ? Resources() : r->second.ToResources();
 }
 
 Resources BookkeepingAllocator::RoleAllocated(const std::string& role) const {
   auto it = roles_.find(role);
-  return it == roles_.end() ? Resources() : it->second.subtree_allocated;
+  return it == roles_.end() ? Resources() : it->second.subtree_allocated.ToResources();
 }
 
 Resources BookkeepingAllocator::UsableBy(const Role& role, const Agent& agent) const {
   Resources usable = agent.free.Unreserved();
-  if (role.name != "*") usable += agent.free.ReservedFor(role.name);
+  if (agent.has_reservations && role.name != "*") usable += agent.free.ReservedFor(role.name);
   for (const Role* node = &role; node != nullptr && !node->name.empty(); node = node->parent) {
     if (node->quota.limits.empty()) continue;
     std::map<std::string, Scalar> room;
     for (const auto& limit : node->quota.limits.entries()) {
       if (limit.type != Resource::Type::kScalar) continue;
       // Negative when the limit was lowered below what the role holds.
-      room[limit.name] = limit.scalar - node->subtree_allocated.GetScalar(limit.name);
+      room[limit.name] = limit.scalar - node->subtree_allocated.Get(limit.name);
     }
     usable = CutToRoom(usable, std::move(room));
   }
   return usable;
 }
 
-Resources BookkeepingAllocator::OfferableTo(Framework& framework, const std::string& role,
-                                            const Agent& agent, const Resources& available,
-                                            std::chrono::steady_clock::time_point now) {
-  if (!framework.active || framework.spec.suppressed_roles.count(role)) return {};
-  if (options_.filter_gpu_resources && !framework.spec.capabilities.count("GPU_RESOURCES") &&
-      agent.total.GetScalar("gpus") > Scalar()) {
-    return {};
+bool BookkeepingAllocator::MayOffer(Framework& framework, const std::string& role,
+                                    const Agent& agent, const Resources& available,
+                                    std::chrono::steady_clock::time_point now) {
+  if (!framework.active || framework.spec.suppressed_roles.count(role)) return false;
+  if (agent.has_gpus && options_.filter_gpu_resources &&
+      !framework.spec.capabilities.count("GPU_RESOURCES")) {
+    return false;
   }
-  if (!AboveMinimum(available, framework)) return {};
+  if (!AboveMinimum(available, framework)) return false;
   if (!framework.filters.empty() && framework.filters.Filters(agent.id, role, available, now)) {
-    return {};
+    return false;
   }
-  return available;
+  return true;
 }
 
 bool BookkeepingAllocator::AboveMinimum(const Resources& offer, const Framework& framework) const {
@@ -366,16 +373,13 @@ bool BookkeepingAllocator::AboveMinimum(const Resources& offer, const Framework&
   return false;
 }
 
-double BookkeepingAllocator::Share(const Resources& allocated) const {
+double BookkeepingAllocator::Share(const ScalarQuantities& allocated) const {
   double share = 0;
-  for (const auto& entry : allocated.entries()) {
-    if (entry.type != Resource::Type::kScalar) continue;
-    if (!options_.fairness_excluded.empty() && options_.fairness_excluded.count(entry.name)) {
-      continue;
-    }
-    const double total = cluster_total_.GetScalar(entry.name).value();
-    if (total <= 0) continue;
-    share = std::max(share, allocated.GetScalar(entry.name).value() / total);
+  for (const auto& [name, amount] : allocated.entries()) {
+    if (amount <= Scalar()) continue;
+    if (!options_.fairness_excluded.empty() && options_.fairness_excluded.count(name)) continue;
+    const double total = cluster_total_.Get(name).value();
+    if (total > 0) share = std::max(share, amount.value() / total);
   }
   return share;
 }
@@ -384,7 +388,7 @@ Resources BookkeepingAllocator::UnmetGuarantees(const Role& role) const {
   Resources unmet;
   for (const auto& entry : role.quota.guarantees.entries()) {
     if (entry.type != Resource::Type::kScalar) continue;
-    Scalar held = role.subtree_allocated.GetScalar(entry.name);
+    Scalar held = role.subtree_allocated.Get(entry.name);
     if (held < entry.scalar) unmet += Resources::Scalar(entry.name, (entry.scalar - held).value());
   }
   return unmet;
@@ -420,7 +424,7 @@ std::vector<BookkeepingAllocator::Role*> BookkeepingAllocator::UnmetRoles() cons
   return out;
 }
 
-Resources BookkeepingAllocator::KeepingHeadroom(const Role& role, const Resources& usable) const {
+Resources BookkeepingAllocator::KeepingHeadroom(const Role& role, Resources usable) const {
   if (unmet_roles_.empty()) return usable;
   for (const Role* node = &role; node != nullptr; node = node->parent) {
     if (std::find(unmet_roles_.begin(), unmet_roles_.end(), node) != unmet_roles_.end()) {

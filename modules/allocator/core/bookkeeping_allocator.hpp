@@ -19,11 +19,13 @@
 #include <map>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "keel/allocator.hpp"
 #include "modules/allocator/core/offer_filters.hpp"
+#include "modules/allocator/core/scalar_quantities.hpp"
 
 namespace keel::modules {
 
@@ -72,13 +74,14 @@ class BookkeepingAllocator : public Allocator {
  protected:
   BookkeepingAllocator(AllocatorOptions options, Clock clock);
 
+  struct Agent;
   struct Framework {
     FrameworkId id;
     FrameworkSpec spec;
     std::vector<std::string> roles;  // the roles it may be offered for
     bool active = true;
-    std::map<std::string, Resources> allocated;  // role -> total over agents
-    std::set<AgentId> holds_on;                  // agents where it holds something
+    std::map<std::string, ScalarQuantities> allocated;  // role -> total over agents
+    std::unordered_set<Agent*> holds_on;                // agents where it holds something
     OfferFilters filters;
   };
   struct Agent {
@@ -87,6 +90,8 @@ class BookkeepingAllocator : public Allocator {
     Resources total;
     Resources free;
     bool active = true;
+    bool has_gpus = false;
+    bool has_reservations = false;  // some of its total is reserved for a role
     // (framework, role) -> what it holds here
     std::map<std::pair<FrameworkId, std::string>, Resources> allocated;
   };
@@ -96,27 +101,27 @@ class BookkeepingAllocator : public Allocator {
     std::string name;
     Role* parent = nullptr;
     std::set<Role*> children;
-    std::set<Framework*> frameworks;  // subscribed to exactly this role
-    Resources own_allocated;          // held in exactly this role
-    Resources subtree_allocated;      // held in it and its descendants
+    std::set<Framework*> frameworks;     // subscribed to exactly this role
+    ScalarQuantities own_allocated;      // held in exactly this role
+    ScalarQuantities subtree_allocated;  // held in it and its descendants
     double weight = 1.0;
     Quota quota;
   };
 
-  // What `framework` may be offered of `agent` for `role` now, out of
-  // `available` (the agent's free resources usable by the role, already cut
-  // to what the policy allows): empty when the framework is inactive,
-  // suppressed for the role, refused it with a filter, may not see GPUs, or
-  // it is less than its minimum allocatable resources.
-  Resources OfferableTo(Framework& framework, const std::string& role, const Agent& agent,
-                        const Resources& available, std::chrono::steady_clock::time_point now);
+  // Whether `framework` may be offered `available` of `agent` for `role`
+  // now (the agent's free resources usable by the role, already cut to what
+  // the policy allows): not when the framework is inactive, suppressed for
+  // the role, refused them with a filter, may not see GPUs, or they are less
+  // than its minimum allocatable resources.
+  bool MayOffer(Framework& framework, const std::string& role, const Agent& agent,
+                const Resources& available, std::chrono::steady_clock::time_point now);
   // The agent's free resources a framework in `role` may use: unreserved
   // plus those reserved for the role, cut to the quota limits of the role
   // and its ancestors.
   Resources UsableBy(const Role& role, const Agent& agent) const;
   // Records that `resources` of `agent` are now `framework`'s, for `role`.
   Allocation Grant(Framework& framework, const std::string& role, Agent& agent,
-                   const Resources& resources);
+                   Resources resources);
 
   // Quota guarantees within one allocation step (Mesos's two stages): roles
   // short of their guarantees are served first, and grants to the others
@@ -127,12 +132,12 @@ class BookkeepingAllocator : public Allocator {
   std::vector<Role*> UnmetRoles() const;
   // `usable` cut so that granting it to `role` keeps the headroom; as is
   // when the role (or an ancestor) is itself short of its guarantee.
-  Resources KeepingHeadroom(const Role& role, const Resources& usable) const;
+  Resources KeepingHeadroom(const Role& role, Resources usable) const;
   // To be called after each Grant() of the step.
   void AfterGrant(const Allocation& allocation);
 
   // Dominant share of `allocated` in the cluster (excluded names left out).
-  double Share(const Resources& allocated) const;
+  double Share(const ScalarQuantities& allocated) const;
   // Guarantees not yet met by the role's subtree usage (zero when met).
   Resources UnmetGuarantees(const Role& role) const;
   Role& RoleNamed(const std::string& name);  // creates the node and its ancestors
@@ -144,7 +149,7 @@ class BookkeepingAllocator : public Allocator {
   std::map<FrameworkId, Framework> frameworks_;
   std::map<AgentId, Agent> agents_;
   std::map<std::string, Role> roles_;  // "" is the root
-  Resources cluster_total_;
+  ScalarQuantities cluster_total_;
 
  private:
   std::vector<std::string> RolesOf(const FrameworkSpec& spec) const;
@@ -152,8 +157,8 @@ class BookkeepingAllocator : public Allocator {
   void LeaveRoles(Framework& framework);
   void Release(const FrameworkId& framework, const std::string& role, Agent& agent,
                const Resources& resources);
-  void Account(const FrameworkId& framework, const std::string& role, const Resources& delta,
-               bool add);
+  void Account(Framework* framework, const std::string& role, const Resources& delta, bool add);
+  Framework* FindFramework(const FrameworkId& id);
   bool AboveMinimum(const Resources& offer, const Framework& framework) const;
 
   AllocatorOptions options_;

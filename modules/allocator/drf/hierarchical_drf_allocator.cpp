@@ -82,13 +82,12 @@ std::optional<Allocation> HierarchicalDrfAllocator::TryRole(Role& role, Agent& a
   auto order = frameworks_in_.find(&role);
   if (order == frameworks_in_.end()) return std::nullopt;
   Resources usable = UsableBy(role, agent);
-  if (keep_headroom) usable = KeepingHeadroom(role, usable);
+  if (keep_headroom) usable = KeepingHeadroom(role, std::move(usable));
   if (usable.empty()) return std::nullopt;
   for (const auto& entry : order->second) {
     Framework& f = *entry.client;
-    Resources offer = OfferableTo(f, role.name, agent, usable, now_);
-    if (offer.empty()) continue;
-    Allocation granted = Grant(f, role.name, agent, offer);
+    if (!MayOffer(f, role.name, agent, usable, now_)) continue;
+    Allocation granted = Grant(f, role.name, agent, std::move(usable));
     Reorder(f, role);
     return granted;
   }
