@@ -95,6 +95,12 @@ void MasterLink::OnDiscovered(const std::string& module, const std::string& endp
     transport_ = std::static_pointer_cast<Transport>(loaded);
     if (auto s = transport_->Start(this); !s.ok()) return Retry(s.message());
   }
+  if (!peer_.empty() && endpoint == endpoint_) {
+    // Asked again after losing the master, which is where it was: the
+    // transport keeps reconnecting by itself.
+    last_error_.clear();
+    return;
+  }
   auto peer = transport_->Connect(endpoint);
   if (!peer.ok()) return Retry(peer.status().message());
   endpoint_ = endpoint;
@@ -130,6 +136,7 @@ bool MasterLink::Send(TransportMessage message) {
 }
 
 void MasterLink::OnPeerConnected(const PeerId& peer) {
+  if (peer != peer_) return;  // an endpoint given up for the master's new one
   connected_ = true;
   backoff_ = std::chrono::milliseconds(500);
   LOG(INFO) << "connected to the master at " << peer;
@@ -137,9 +144,14 @@ void MasterLink::OnPeerConnected(const PeerId& peer) {
 }
 
 void MasterLink::OnPeerLost(const PeerId& peer) {
+  if (peer != peer_) return;
   connected_ = false;
-  LOG(WARNING) << "lost the master at " << peer << "; the transport keeps reconnecting";
   if (on_connection_) on_connection_(false);
+  // A restarted master may listen on another port (its transport binds port
+  // 0 unless told otherwise), so ask it again where; the transport keeps
+  // reconnecting to the old endpoint meanwhile, in case it comes back there.
+  backoff_ = std::chrono::milliseconds(500);
+  Retry("lost the master's transport at " + peer);
 }
 
 }  // namespace keel::agent

@@ -1,7 +1,8 @@
 // The agent's end of the transport. It asks the master's HTTP port which
 // transport the master runs and where (GET /master/transport), loads that
 // transport module if the config did not name one, and connects; it asks
-// again, with capped exponential backoff, until the master answers.
+// again, with capped exponential backoff, until the master answers, and
+// again whenever the link drops (a restarted master may have moved).
 // GET /agent/transport reports the link.
 #pragma once
 

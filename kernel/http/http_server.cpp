@@ -40,17 +40,32 @@ void Server::Impl::Accept() {
       });
 }
 
+// The handlers by method of the route for `path`: its exact route, else the
+// longest prefix route it starts with; null when none.
+const std::map<std::string, Handler>* Server::Impl::RouteFor(const std::string& path) const {
+  if (auto exact = routes.find(path); exact != routes.end()) return &exact->second;
+  const std::map<std::string, Handler>* best = nullptr;
+  size_t best_length = 0;
+  for (const auto& [prefix, methods] : prefix_routes) {
+    if (path.starts_with(prefix) && (best == nullptr || prefix.size() > best_length)) {
+      best = &methods;
+      best_length = prefix.size();
+    }
+  }
+  return best;
+}
+
 void Server::Impl::Handle(const Request& request, Responder responder) {
-  auto path = routes.find(request.path);
-  if (path == routes.end()) {
+  const std::map<std::string, Handler>* methods = RouteFor(request.path);
+  if (methods == nullptr) {
     responder.Respond(Response::Text(404, "no such endpoint: " + request.path + "\n"));
     return;
   }
-  auto handler = path->second.find(request.method);
-  if (handler == path->second.end()) handler = path->second.find("*");
-  if (handler == path->second.end()) {
+  auto handler = methods->find(request.method);
+  if (handler == methods->end()) handler = methods->find("*");
+  if (handler == methods->end()) {
     std::string allow;
-    for (const auto& [method, h] : path->second) allow += (allow.empty() ? "" : ", ") + method;
+    for (const auto& [method, h] : *methods) allow += (allow.empty() ? "" : ", ") + method;
     Response r = Response::Text(
         405, request.method + " is not allowed on " + request.path + " (allowed: " + allow + ")\n");
     r.headers.emplace_back("Allow", allow);
@@ -76,6 +91,10 @@ Server::~Server() { Stop(); }
 
 void Server::Route(std::string method, std::string path, Handler handler) {
   impl_->routes[std::move(path)][std::move(method)] = std::move(handler);
+}
+
+void Server::RoutePrefix(std::string method, std::string prefix, Handler handler) {
+  impl_->prefix_routes[std::move(prefix)][std::move(method)] = std::move(handler);
 }
 
 std::string Server::Start() {

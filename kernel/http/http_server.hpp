@@ -1,6 +1,7 @@
 // Keel's embedded HTTP/1.1 server (Boost.Beast behind a pimpl).
 //
-// Routes map an exact path and a method to a handler. A handler gets the
+// Routes map an exact path (or, failing that, the longest matching prefix
+// route) and a method to a handler. A handler gets the
 // request and a Responder, and answers once, now or later, from any thread:
 // with a whole Response, or by starting a chunked Stream (Mesos's RecordIO
 // event streams). Keep-alive, pipelining (answered in order) and chunked
@@ -95,6 +96,9 @@ class Server {
 
   // `method` "*" matches any method.
   void Route(std::string method, std::string path, Handler handler);
+  // Paths that start with `prefix` and have no exact route: paths that carry
+  // a name, as DELETE /quota/<role>.
+  void RoutePrefix(std::string method, std::string prefix, Handler handler);
   // Binds and listens; returns "" or an error naming address and port.
   std::string Start();
   uint16_t port() const;

@@ -21,13 +21,15 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
 
   void Accept();
   void Handle(const Request& request, Responder responder);
+  const std::map<std::string, Handler>* RouteFor(const std::string& path) const;
   void Forget(Connection* connection);
 
   boost::asio::io_context& io;
   ServerOptions options;
   boost::asio::ip::tcp::acceptor acceptor;
-  std::map<std::string, std::map<std::string, Handler>> routes;  // path -> method -> handler
-  std::mutex mu;                                                 // guards connections
+  std::map<std::string, std::map<std::string, Handler>> routes;         // path -> method -> handler
+  std::map<std::string, std::map<std::string, Handler>> prefix_routes;  // prefix -> ...
+  std::mutex mu;                                                        // guards connections
   std::map<Connection*, std::weak_ptr<Connection>> connections;
   std::atomic<bool> stopped{false};
   std::atomic<uint64_t> requests_served{0};

@@ -23,6 +23,9 @@ struct Task {
   v1::TaskInfo info;
   std::string framework_id;
   std::string agent_id;
+  // The role its resources are allocated to (quota consumption); empty when
+  // unknown (adopted from a re-registering agent, naming none).
+  std::string role;
   Resources resources;
   v1::TaskState state = v1::TASK_STAGING;
   // The last status the framework was sent by the agent (uuid set), if any.

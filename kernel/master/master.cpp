@@ -22,11 +22,12 @@ bool HasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability:
 }
 
 Master::Master(runtime::Daemon& daemon, MasterOptions options, std::shared_ptr<Allocator> allocator,
-               TransportService& transport)
+               TransportService& transport, Registry registry)
     : daemon_(daemon),
       options_(std::move(options)),
       allocator_(std::move(allocator)),
       transport_(transport),
+      registry_(std::move(registry)),
       id_(runtime::RandomUuid()),
       start_time_(NowSeconds()),
       allocation_timer_(daemon.io()),
@@ -60,11 +61,16 @@ void Master::Start() {
              });
   transport_.OnLost([this](const PeerId& peer) { OnPeerLost(peer); });
 
+  // The operator's policy from before a restart holds from the first offer.
+  if (!registry_.weights().empty()) allocator_->UpdateWeights(registry_.weights());
+  for (const auto& [role, quota] : registry_.quotas()) allocator_->UpdateQuota(role, quota);
+
   // The periodic allocation catches what no event asked for (filters that
   // expired); events that free resources ask for one at once.
   allocation_timer_.Start(options_.allocation_interval, [this] { AllocationTick(); });
   ping_timer_.Start(options_.agent_ping_timeout, [this] { PingAgents(); });
-  LOG(INFO) << "master " << id_ << " started";
+  LOG(INFO) << "master " << id_ << " started; registry " << registry_.path() << ": "
+            << registry_.weights().size() << " weights, " << registry_.quotas().size() << " quotas";
 }
 
 std::string Master::NextFrameworkId() {

@@ -18,6 +18,7 @@
 #include "keel/v1/scheduler.pb.h"
 #include "kernel/master/cluster_state.hpp"
 #include "kernel/master/event_stream.hpp"
+#include "kernel/master/registry.hpp"
 #include "kernel/runtime/config_fields.hpp"
 #include "kernel/runtime/daemon.hpp"
 
@@ -41,7 +42,8 @@ struct MasterOptions {
   std::chrono::nanoseconds heartbeat_interval = std::chrono::seconds(15);
 };
 
-// An HTTP error for a scheduler call: status code and a one-line reason.
+// An HTTP error for a scheduler or operator call: status code and a one-line
+// reason.
 struct CallError {
   int status;
   std::string message;
@@ -50,9 +52,10 @@ struct CallError {
 class Master : public std::enable_shared_from_this<Master> {
  public:
   Master(runtime::Daemon& daemon, MasterOptions options, std::shared_ptr<Allocator> allocator,
-         TransportService& transport);
+         TransportService& transport, Registry registry);
   ~Master();
 
+  // Also hands the registry's weights and quotas to the allocator.
   void Start();
 
   const std::string& id() const { return id_; }
@@ -64,6 +67,21 @@ class Master : public std::enable_shared_from_this<Master> {
   void Subscribe(const v1::scheduler::Call& call, Encoding encoding, http::Responder responder);
   // Any other call from the subscription `stream_id`.
   std::optional<CallError> Handle(const v1::scheduler::Call& call, const std::string& stream_id);
+
+  // The operator's policy (master_policy.cpp), kept in the registry: a
+  // change is refused whole (nothing changes) or written, then applied.
+  const Weights& weights() const { return registry_.weights(); }
+  // Roles with a quota other than the default.
+  const Quotas& quotas() const { return registry_.quotas(); }
+  // Sets the weights of the roles named; other roles keep theirs.
+  std::optional<CallError> UpdateWeights(const Weights& weights);
+  // Replaces the quotas of the roles named (an empty Quota: back to the
+  // default). Unless `force`, a limit below what its role consumes now is
+  // refused; with it, the role's offers are rescinded until it fits.
+  std::optional<CallError> UpdateQuotas(const Quotas& quotas, bool force);
+  // What `role` and its sub-roles hold: resources offered to them and used
+  // by their tasks. Quota limits bound this.
+  Resources Consumption(const std::string& role) const;
 
  private:
   // Frameworks (master_frameworks.cpp).
@@ -84,7 +102,7 @@ class Master : public std::enable_shared_from_this<Master> {
   void Decline(Framework& framework, const v1::scheduler::Call::Decline& decline);
 
   // Tasks (master_tasks.cpp).
-  void Launch(Framework& framework, Agent& agent, const v1::TaskInfo& task,
+  void Launch(Framework& framework, Agent& agent, const v1::TaskInfo& task, const std::string& role,
               const Resources& resources);
   void Kill(Framework& framework, const v1::scheduler::Call::Kill& kill);
   void Acknowledge(Framework& framework, const v1::scheduler::Call::Acknowledge& ack);
@@ -108,6 +126,10 @@ class Master : public std::enable_shared_from_this<Master> {
   Agent* AgentByPeer(const PeerId& peer);
   bool SendToAgent(const Agent& agent, const TransportMessage& message);
 
+  // Operator policy (master_policy.cpp).
+  // Rescinds offers to `role` and its sub-roles until they fit its limits.
+  void RescindBeyondLimits(const std::string& role, const Quota& quota);
+
   std::string NextFrameworkId();
   std::string NextOfferId();
   std::string NextAgentId();
@@ -116,6 +138,7 @@ class Master : public std::enable_shared_from_this<Master> {
   MasterOptions options_;
   std::shared_ptr<Allocator> allocator_;
   TransportService& transport_;
+  Registry registry_;
   std::string id_;
   double start_time_ = 0;
 

@@ -80,6 +80,11 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
       adopted.agent_id = id;
       adopted.state = t.state();
       if (auto r = protocol::FromProto(t.resources()); r.ok()) adopted.resources = *r;
+      // Its role, for quota: the one its resources name, else its framework's.
+      for (const auto& r : t.resources()) {
+        if (r.has_allocation_info()) adopted.role = r.allocation_info().role();
+      }
+      if (adopted.role.empty() && !f->second.multi_role()) adopted.role = f->second.info.role();
       f->second.tasks.emplace(tid, std::move(adopted));
       reported.insert({fid, tid});
     }

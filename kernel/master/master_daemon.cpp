@@ -6,8 +6,11 @@
 #include "keel/config/config.pb.h"
 #include "keel/transport.hpp"
 #include "kernel/master/master.hpp"
+#include "kernel/master/operator_api.hpp"
+#include "kernel/master/registry.hpp"
 #include "kernel/master/scheduler_api.hpp"
 #include "kernel/master/transport_service.hpp"
+#include "kernel/master/weights_quota_endpoints.hpp"
 #include "kernel/runtime/config_fields.hpp"
 
 namespace keel::master {
@@ -68,6 +71,9 @@ void ValidateMaster(const google::protobuf::Message& m, std::vector<std::string>
   if (c.transport().name().empty()) {
     errors->push_back("field 'transport.name': the master needs a transport module");
   }
+  if (c.work_dir().empty()) {
+    errors->push_back("field 'work_dir': the master needs a directory for its registry");
+  }
   (void)OptionsOf(c, errors);
 }
 
@@ -83,6 +89,9 @@ runtime::DaemonSpec MasterDaemonSpec() {
   spec.modules = MasterModules;
   spec.start = [](runtime::Daemon& daemon, const google::protobuf::Message& m) {
     const auto& c = AsMaster(m);
+    // Before anything serves: a registry that cannot be read refuses the start.
+    auto registry = Registry::Open(daemon.work_dir());
+    if (!registry.ok()) return registry.status();
     if (auto transport = daemon.FindModule(ModuleKind::kTransport)) {
       auto service = std::make_shared<TransportService>(
           daemon, c.transport().name(), c.transport().parameters(),
@@ -94,9 +103,12 @@ runtime::DaemonSpec MasterDaemonSpec() {
       std::vector<std::string> errors;
       auto master = std::make_shared<Master>(
           daemon, OptionsOf(c, &errors),
-          std::static_pointer_cast<Allocator>(daemon.FindModule(ModuleKind::kAllocator)), *service);
+          std::static_pointer_cast<Allocator>(daemon.FindModule(ModuleKind::kAllocator)), *service,
+          std::move(registry).value());
       master->Start();
       RouteSchedulerApi(daemon.http(), master);
+      RouteOperatorApi(daemon.http(), master);
+      RouteWeightsAndQuotaEndpoints(daemon.http(), master);
       daemon.Keep(master);
     }
     return Status::Ok();

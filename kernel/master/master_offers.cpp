@@ -24,6 +24,17 @@ std::chrono::nanoseconds RefuseFor(bool has_filters, const v1::Filters& filters)
   return std::chrono::nanoseconds(static_cast<int64_t>(seconds * 1e9));
 }
 
+// The role a task's resources are allocated to: the one they name
+// (MULTI_ROLE frameworks name it), else the role its offers were made for.
+std::string TaskRole(const v1::TaskInfo& task, const std::vector<Offer>& offers) {
+  for (const auto& r : task.resources()) {
+    if (r.has_allocation_info() && r.allocation_info().has_role()) {
+      return r.allocation_info().role();
+    }
+  }
+  return offers.empty() ? std::string() : offers.front().role;
+}
+
 }  // namespace
 
 void Master::Allocate() {
@@ -176,7 +187,7 @@ void Master::Accept(Framework& framework, const v1::scheduler::Call::Accept& acc
             continue;
           }
           available -= used;
-          Launch(framework, agent->second, task, used);
+          Launch(framework, agent->second, task, TaskRole(task, taken), used);
         }
         break;
       case v1::Offer::Operation::LAUNCH_GROUP:

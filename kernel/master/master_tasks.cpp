@@ -55,12 +55,13 @@ void Master::ForgetTask(Framework& framework, const std::string& task_id) {
 }
 
 void Master::Launch(Framework& framework, Agent& agent, const v1::TaskInfo& info,
-                    const Resources& resources) {
+                    const std::string& role, const Resources& resources) {
   const std::string& task_id = info.task_id().value();
   Task task;
   task.info = info;
   task.framework_id = framework.id;
   task.agent_id = agent.id;
+  task.role = role;
   task.resources = resources;
   framework.tasks.emplace(task_id, std::move(task));
   agent.tasks.insert({framework.id, task_id});

@@ -1,10 +1,7 @@
 #include "kernel/master/scheduler_api.hpp"
 
-#include <google/protobuf/util/json_util.h>
-
-#include <algorithm>
-
 #include "kernel/http/http_server.hpp"
+#include "kernel/master/call_request.hpp"
 #include "kernel/master/master.hpp"
 
 namespace keel::master {
@@ -12,35 +9,6 @@ namespace keel::master {
 namespace {
 
 using v1::scheduler::Call;
-
-http::Response Error(int status, const std::string& reason) {
-  return http::Response::Text(status, reason);
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
-// The media type without parameters: "application/json; charset=utf-8" ->
-// "application/json".
-std::string MediaType(const std::string& header) {
-  std::string type = Lower(header.substr(0, header.find(';')));
-  type.erase(std::remove(type.begin(), type.end(), ' '), type.end());
-  return type;
-}
-
-// The event encoding a subscriber accepts; JSON preferred, as Mesos does.
-std::optional<Encoding> Accepted(const std::string& accept) {
-  if (accept.empty()) return Encoding::kJson;
-  const std::string a = Lower(accept);
-  if (a.find("application/json") != std::string::npos || a.find("*/*") != std::string::npos ||
-      a.find("application/*") != std::string::npos) {
-    return Encoding::kJson;
-  }
-  if (a.find("application/x-protobuf") != std::string::npos) return Encoding::kProtobuf;
-  return std::nullopt;
-}
 
 // Which sub-message a call type needs.
 std::optional<std::string> MissingPayload(const Call& call) {
@@ -64,24 +32,11 @@ std::optional<std::string> MissingPayload(const Call& call) {
   }
 }
 
-// Parses the body into `call`; on failure returns the 400's reason.
-std::optional<std::string> ParseCall(const http::Request& request, bool json, Call* call) {
-  if (json) {
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;  // as Mesos's API does; configs stay strict
-    auto status = google::protobuf::util::JsonStringToMessage(request.body, call, options);
-    if (!status.ok()) {
-      // protobuf's message may go on with a multi-line excerpt of the input.
-      std::string why(status.message());
-      return "Failed to convert JSON into Call protobuf: " + why.substr(0, why.find('\n'));
-    }
-  } else if (!call->ParseFromString(request.body)) {
-    return std::string("Failed to parse body into Call protobuf");
-  }
-  if (!call->IsInitialized()) {
-    return "Failed to validate scheduler::Call: Missing required fields: " +
-           call->InitializationErrorString();
-  }
+// Parses the body into `call` and checks the call's shape; on failure the
+// 400's reason.
+std::optional<std::string> ParseCall(const http::Request& request, Encoding body_encoding,
+                                     Call* call) {
+  if (auto bad = ParseCallBody(request, body_encoding, "scheduler::Call", call)) return bad;
   if (!call->has_type() || call->type() == Call::UNKNOWN) {
     return std::string("Failed to validate scheduler::Call: Expecting 'type' to be present");
   }
@@ -95,39 +50,29 @@ std::optional<std::string> ParseCall(const http::Request& request, bool json, Ca
 }
 
 void HandleScheduler(Master& master, const http::Request& request, http::Responder responder) {
-  if (request.method != "POST") {
-    http::Response r = Error(405, "Expecting 'POST', received '" + request.method + "'");
-    r.headers.emplace_back("Allow", "POST");
-    return responder.Respond(std::move(r));
-  }
-  const std::string content_type = request.Header("content-type");
-  if (content_type.empty()) {
-    return responder.Respond(Error(400, "Expecting 'Content-Type' to be present"));
-  }
-  const std::string media = MediaType(content_type);
-  if (media != "application/json" && media != "application/x-protobuf") {
-    return responder.Respond(
-        Error(415, "Expecting 'Content-Type' of application/json or application/x-protobuf"));
+  Encoding body_encoding = Encoding::kJson;
+  if (auto refused = CheckCallRequest(request, &body_encoding)) {
+    return responder.Respond(std::move(*refused));
   }
   Call call;
-  if (auto bad = ParseCall(request, media == "application/json", &call)) {
-    return responder.Respond(Error(400, *bad));
+  if (auto bad = ParseCall(request, body_encoding, &call)) {
+    return responder.Respond(ErrorResponse(400, *bad));
   }
   const std::string stream_id = request.Header("mesos-stream-id");
   if (call.type() == Call::SUBSCRIBE) {
     if (!stream_id.empty()) {
       return responder.Respond(
-          Error(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header"));
+          ErrorResponse(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header"));
     }
-    auto encoding = Accepted(request.Header("accept"));
+    auto encoding = AcceptedEncoding(request.Header("accept"));
     if (!encoding) {
-      return responder.Respond(
-          Error(406, "Expecting 'Accept' to allow application/json or application/x-protobuf"));
+      return responder.Respond(ErrorResponse(
+          406, "Expecting 'Accept' to allow application/json or application/x-protobuf"));
     }
     return master.Subscribe(call, *encoding, std::move(responder));
   }
   if (auto error = master.Handle(call, stream_id)) {
-    return responder.Respond(Error(error->status, error->message));
+    return responder.Respond(ErrorResponse(error->status, error->message));
   }
   http::Response accepted;
   accepted.status = 202;

@@ -276,7 +276,7 @@ int DaemonMain(const DaemonSpec& spec, int argc, char** argv) {
   if (!work_dir.empty()) {
     std::error_code ec;
     fs::create_directories(work_dir, ec);
-    if (ec) return fail({"work_dir " + work_dir + ": " + ec.message()});
+    if (ec) return fail({"field 'work_dir': cannot create " + work_dir + ": " + ec.message()});
   }
 
   const std::string ip = StringField(*config, "ip");

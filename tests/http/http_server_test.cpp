@@ -81,6 +81,15 @@ class HttpServerTest : public ::testing::Test {
     server_->Route("GET", "/throws",
                    [](const Request&, Responder) -> void { throw std::runtime_error("boom"); });
     server_->Route("GET", "/silent", [](const Request&, Responder) {});
+    server_->RoutePrefix("GET", "/items/", [](const Request& r, Responder responder) {
+      responder.Respond(Response::Text(200, "item " + r.path));
+    });
+    server_->RoutePrefix("GET", "/items/deep/", [](const Request& r, Responder responder) {
+      responder.Respond(Response::Text(200, "deep " + r.path));
+    });
+    server_->Route("GET", "/items/exact", [](const Request&, Responder responder) {
+      responder.Respond(Response::Text(200, "exact"));
+    });
     server_->Route("GET", "/stream", [this](const Request&, Responder responder) {
       stream_ = responder.StartStream(200, {{"Content-Type", "application/json"}});
       stream_->OnClose([this] { stream_closed_.set_value(); });
@@ -122,6 +131,18 @@ TEST_F(HttpServerTest, UnknownPathIs404AndWrongMethodIs405WithAllow) {
   std::string r = Get("/echo");
   EXPECT_THAT(r, HasSubstr("HTTP/1.1 405"));
   EXPECT_THAT(r, HasSubstr("Allow: POST"));
+}
+
+TEST_F(HttpServerTest, PrefixRoutesTakePathsWithoutAnExactRouteLongestPrefixFirst) {
+  EXPECT_THAT(Get("/items/a%2Fb"), HasSubstr("item /items/a/b"));
+  EXPECT_THAT(Get("/items/deep/x"), HasSubstr("deep /items/deep/x"));
+  EXPECT_THAT(Get("/items/exact"), HasSubstr("exact"));
+  EXPECT_THAT(Get("/items"), HasSubstr("HTTP/1.1 404"));
+  RawClient c(server_->port());
+  c.Send("DELETE /items/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string r = c.ReadAll();
+  EXPECT_THAT(r, HasSubstr("HTTP/1.1 405"));
+  EXPECT_THAT(r, HasSubstr("Allow: GET"));
 }
 
 TEST_F(HttpServerTest, EchoesContentLengthAndChunkedBodies) {

@@ -1,5 +1,7 @@
 #include "tests/support/local_cluster.hpp"
 
+#include <signal.h>
+
 #include <thread>
 
 #include "tests/support/http_client.hpp"
@@ -23,6 +25,11 @@ LocalCluster::LocalCluster(const std::string& master_json, bool with_agent)
     : LocalCluster(ClusterOptions{master_json, {}, {}, with_agent}) {}
 
 LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)) {
+  StartMaster();
+  if (options_.with_agent) StartAgent();
+}
+
+void LocalCluster::StartMaster() {
   std::vector<std::string> argv = {Bin("keel-master"), "--ip=127.0.0.1",
                                    "--port=" + std::to_string(master_port),
                                    "--work_dir=" + dir.path() + "/m"};
@@ -32,7 +39,15 @@ LocalCluster::LocalCluster(ClusterOptions options) : options_(std::move(options)
   }
   argv.insert(argv.end(), options_.master_flags.begin(), options_.master_flags.end());
   master = std::make_unique<Subprocess>(argv);
-  if (options_.with_agent) StartAgent();
+}
+
+void LocalCluster::RestartMaster() {
+  master->Signal(SIGTERM);
+  // The new master must bind the same port: the old one has to be gone first
+  // (resetting the Subprocess kills what did not stop in time).
+  master->Wait(std::chrono::seconds(10));
+  master.reset();
+  StartMaster();
 }
 
 std::string LocalCluster::master_address() const {

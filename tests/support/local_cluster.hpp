@@ -36,6 +36,9 @@ class LocalCluster {
   std::string master_address() const;
   // (Re)starts the agent with the same work dir and flags.
   void StartAgent();
+  // Stops the master (SIGTERM, as an operator would) and starts it again on
+  // the same port and work dir with the same flags.
+  void RestartMaster();
   std::string agent_work_dir() const { return dir.path() + "/a"; }
 
   TempDir dir;
@@ -44,6 +47,8 @@ class LocalCluster {
   std::unique_ptr<Subprocess> master, agent;
 
  private:
+  void StartMaster();
+
   ClusterOptions options_;
 };
 
