@@ -74,6 +74,8 @@ struct Agent {
   // (framework id, task id) of the tasks the master placed here.
   std::set<std::pair<std::string, std::string>> tasks;
   double registered_time = 0;
+  // Master::allocator_epoch_ when the allocator was last told of it.
+  uint64_t allocator_epoch = 0;
 };
 
 }  // namespace keel::master

@@ -25,7 +25,9 @@ Master::Master(runtime::Daemon& daemon, MasterOptions options, std::shared_ptr<A
                TransportService& transport, Registry registry)
     : daemon_(daemon),
       options_(std::move(options)),
-      allocator_(std::move(allocator)),
+      allocator_(
+          std::move(allocator),
+          [&io = daemon.io()](std::function<void()> f) { boost::asio::post(io, std::move(f)); }),
       transport_(transport),
       registry_(std::move(registry)),
       id_(runtime::RandomUuid()),
@@ -62,8 +64,8 @@ void Master::Start() {
   transport_.OnLost([this](const PeerId& peer) { OnPeerLost(peer); });
 
   // The operator's policy from before a restart holds from the first offer.
-  if (!registry_.weights().empty()) allocator_->UpdateWeights(registry_.weights());
-  for (const auto& [role, quota] : registry_.quotas()) allocator_->UpdateQuota(role, quota);
+  if (!registry_.weights().empty()) allocator_.UpdateWeights(registry_.weights());
+  for (const auto& [role, quota] : registry_.quotas()) allocator_.UpdateQuota(role, quota);
 
   // The periodic allocation catches what no event asked for (filters that
   // expired); events that free resources ask for one at once.

@@ -16,6 +16,7 @@
 
 #include "keel/allocator.hpp"
 #include "keel/v1/scheduler.pb.h"
+#include "kernel/master/allocator_thread.hpp"
 #include "kernel/master/cluster_state.hpp"
 #include "kernel/master/event_stream.hpp"
 #include "kernel/master/registry.hpp"
@@ -94,7 +95,10 @@ class Master : public std::enable_shared_from_this<Master> {
   // Offers (master_offers.cpp).
   void RequestAllocation();
   void AllocationTick();
+  // Asks the allocator thread for a step; at most one is in flight.
   void Allocate();
+  // A step's result, back on the strand: offers for what still stands.
+  void MakeOffers(std::vector<Allocation> allocations, uint64_t epoch_when_posted);
   void RescindOffer(const std::string& offer_id, bool tell_framework);
   // Removes the offer and returns it, or nothing for an unknown id.
   std::optional<Offer> TakeOffer(const std::string& offer_id);
@@ -136,7 +140,7 @@ class Master : public std::enable_shared_from_this<Master> {
 
   runtime::Daemon& daemon_;
   MasterOptions options_;
-  std::shared_ptr<Allocator> allocator_;
+  AllocatorThread allocator_;
   TransportService& transport_;
   Registry registry_;
   std::string id_;
@@ -152,6 +156,14 @@ class Master : public std::enable_shared_from_this<Master> {
   uint64_t next_agent_ = 0;
 
   bool allocation_requested_ = false;
+  bool allocation_in_flight_ = false;
+  bool allocation_again_ = false;
+  // Counts the allocator calls that make an in-flight step's result stale:
+  // an agent (re-)added, whose books the allocator started again from its
+  // tasks (what the step gave of it is forgotten, not given back), and a
+  // quota changed (the whole step is given back and made again).
+  uint64_t allocator_epoch_ = 0;
+  uint64_t quota_epoch_ = 0;
   runtime::Timer allocation_timer_;
   runtime::Timer ping_timer_;
 };

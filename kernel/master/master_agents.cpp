@@ -122,7 +122,8 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
     const Task& task = frameworks_.at(fid).tasks.at(tid);
     if (!task.resources_recovered) spec.used[fid] += task.resources;
   }
-  allocator_->AddAgent(id, spec);
+  allocator_.AddAgent(id, spec);
+  agent.allocator_epoch = ++allocator_epoch_;
 
   internal::AgentRegistered reply;
   reply.mutable_agent_id()->set_value(id);
@@ -147,7 +148,7 @@ void Master::OnPeerLost(const PeerId& peer) {
   if (!agent || !agent->connected) return;
   // Not unreachable yet: the transport reconnects, and the pings decide.
   agent->connected = false;
-  allocator_->DeactivateAgent(agent->id);
+  allocator_.DeactivateAgent(agent->id);
   for (const std::string& offer : std::set<std::string>(agent->offers)) RescindOffer(offer, true);
   LOG(WARNING) << "agent " << agent->id << " disconnected";
 }
@@ -172,7 +173,7 @@ void Master::MarkUnreachable(Agent& agent) {
   LOG(WARNING) << "agent " << agent.id << " is unreachable: " << agent.missed_pongs
                << " pings unanswered";
   for (const std::string& offer : std::set<std::string>(agent.offers)) RescindOffer(offer, true);
-  allocator_->RemoveAgent(agent.id);
+  allocator_.RemoveAgent(agent.id);
   agent.reachable = false;
   agent.connected = false;
   agent_by_peer_.erase(agent.peer);

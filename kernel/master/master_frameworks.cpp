@@ -99,10 +99,10 @@ void Master::Subscribe(const Call& call, Encoding encoding, http::Responder resp
 
   const FrameworkSpec spec = SpecOf(info, call.subscribe().suppressed_roles());
   if (is_new) {
-    allocator_->AddFramework(id, spec, {}, true);
+    allocator_.AddFramework(id, spec, {}, true);
   } else {
-    allocator_->UpdateFramework(id, spec);
-    allocator_->ActivateFramework(id);
+    allocator_.UpdateFramework(id, spec);
+    allocator_.ActivateFramework(id);
   }
   LOG(INFO) << (is_new ? "framework " : "framework re-subscribed: ") << id << " ('" << info.name()
             << "')";
@@ -146,7 +146,7 @@ void Master::OnStreamClosed(const std::string& framework_id, const std::string& 
   Framework& framework = f->second;
   framework.stream.reset();
   framework.heartbeat->Cancel();
-  allocator_->DeactivateFramework(framework_id);
+  allocator_.DeactivateFramework(framework_id);
   for (const std::string& offer : std::set<std::string>(framework.offers)) {
     RescindOffer(offer, false);
   }
@@ -181,7 +181,7 @@ void Master::RemoveFramework(const std::string& framework_id, const std::string&
       SendToAgent(a->second, protocol::Pack(shutdown));
     }
   }
-  allocator_->RemoveFramework(framework_id);
+  allocator_.RemoveFramework(framework_id);
   if (framework.stream) framework.stream->Close();
   frameworks_.erase(f);
   RequestAllocation();
@@ -214,11 +214,11 @@ std::optional<CallError> Master::Handle(const Call& call, const std::string& str
       Decline(framework, call.decline());
       break;
     case Call::REVIVE:
-      allocator_->Revive(framework_id, RolesOf(call.revive().roles()));
+      allocator_.Revive(framework_id, RolesOf(call.revive().roles()));
       RequestAllocation();
       break;
     case Call::SUPPRESS:
-      allocator_->Suppress(framework_id, RolesOf(call.suppress().roles()));
+      allocator_.Suppress(framework_id, RolesOf(call.suppress().roles()));
       break;
     case Call::KILL:
       Kill(framework, call.kill());

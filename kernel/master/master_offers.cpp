@@ -39,14 +39,37 @@ std::string TaskRole(const v1::TaskInfo& task, const std::vector<Offer>& offers)
 
 void Master::Allocate() {
   if (agents_.empty() || frameworks_.empty()) return;
-  std::vector<Allocation> allocations = allocator_->Allocate();
+  if (allocation_in_flight_) {
+    // One step at a time; the events since this one started get the next.
+    allocation_again_ = true;
+    return;
+  }
+  allocation_in_flight_ = true;
+  std::weak_ptr<Master> self = weak_from_this();
+  allocator_.Allocate([self, posted = allocator_epoch_](std::vector<Allocation> allocations) {
+    auto master = self.lock();
+    if (!master) return;
+    master->allocation_in_flight_ = false;
+    master->MakeOffers(std::move(allocations), posted);
+    if (master->allocation_again_) {
+      master->allocation_again_ = false;
+      master->RequestAllocation();
+    }
+  });
+}
+
+void Master::MakeOffers(std::vector<Allocation> allocations, uint64_t epoch_when_posted) {
+  const bool quota_changed = quota_epoch_ > epoch_when_posted;
+  if (quota_changed) allocation_again_ = true;
   std::map<std::string, v1::scheduler::Event> events;
   for (Allocation& a : allocations) {
     auto f = frameworks_.find(a.framework);
     auto ag = agents_.find(a.agent);
-    if (f == frameworks_.end() || !f->second.connected() || ag == agents_.end() ||
+    // Re-added since: the allocator no longer counts this as given.
+    if (ag != agents_.end() && ag->second.allocator_epoch > epoch_when_posted) continue;
+    if (quota_changed || f == frameworks_.end() || !f->second.connected() || ag == agents_.end() ||
         !ag->second.reachable || !ag->second.connected) {
-      allocator_->RecoverResources(a.framework, a.agent, a.resources, std::nullopt);
+      allocator_.RecoverResources(a.framework, a.agent, a.resources, std::nullopt);
       continue;
     }
     Framework& framework = f->second;
@@ -107,8 +130,7 @@ std::optional<Offer> Master::TakeOffer(const std::string& offer_id) {
 void Master::RescindOffer(const std::string& offer_id, bool tell_framework) {
   auto offer = TakeOffer(offer_id);
   if (!offer) return;
-  allocator_->RecoverResources(offer->framework_id, offer->agent_id, offer->resources,
-                               std::nullopt);
+  allocator_.RecoverResources(offer->framework_id, offer->agent_id, offer->resources, std::nullopt);
   auto f = frameworks_.find(offer->framework_id);
   if (tell_framework && f != frameworks_.end() && f->second.connected()) {
     v1::scheduler::Event event;
@@ -127,7 +149,7 @@ void Master::Decline(Framework& framework, const v1::scheduler::Call::Decline& d
       continue;
     }
     auto offer = TakeOffer(offer_id.value());
-    allocator_->RecoverResources(framework.id, offer->agent_id, offer->resources, refuse);
+    allocator_.RecoverResources(framework.id, offer->agent_id, offer->resources, refuse);
   }
   RequestAllocation();
 }
@@ -163,7 +185,7 @@ void Master::Accept(Framework& framework, const v1::scheduler::Call::Accept& acc
   if (!error.empty()) {
     // Nothing runs; every task hears why, and the offers go back unfiltered.
     for (const Offer& offer : taken) {
-      allocator_->RecoverResources(framework.id, offer.agent_id, offer.resources, std::nullopt);
+      allocator_.RecoverResources(framework.id, offer.agent_id, offer.resources, std::nullopt);
     }
     const auto state = framework.partition_aware() ? v1::TASK_DROPPED : v1::TASK_LOST;
     for (const auto& op : accept.operations()) {
@@ -204,8 +226,8 @@ void Master::Accept(Framework& framework, const v1::scheduler::Call::Accept& acc
     }
   }
   if (!available.empty()) {
-    allocator_->RecoverResources(framework.id, agent_id, available,
-                                 RefuseFor(accept.has_filters(), accept.filters()));
+    allocator_.RecoverResources(framework.id, agent_id, available,
+                                RefuseFor(accept.has_filters(), accept.filters()));
   }
   RequestAllocation();
 }

@@ -28,7 +28,7 @@ std::optional<CallError> Master::UpdateWeights(const Weights& weights) {
   if (auto s = registry_.SetWeights(weights); !s.ok()) {
     return CallError{500, "Failed to update weights: " + s.message()};
   }
-  allocator_->UpdateWeights(weights);
+  allocator_.UpdateWeights(weights);
   for (const auto& [role, weight] : weights)
     LOG(INFO) << "weight of role '" << role << "': " << weight;
   RequestAllocation();
@@ -48,7 +48,8 @@ std::optional<CallError> Master::UpdateQuotas(const Quotas& quotas, bool force) 
     return CallError{500, "Failed to update quota: " + s.message()};
   }
   for (const auto& [role, quota] : quotas) {
-    allocator_->UpdateQuota(role, quota);
+    allocator_.UpdateQuota(role, quota);
+    quota_epoch_ = ++allocator_epoch_;
     LOG(INFO) << "quota of role '" << role << "': guarantees '" << quota.guarantees.ToString()
               << "', limits '" << quota.limits.ToString() << "'";
     RescindBeyondLimits(role, quota);

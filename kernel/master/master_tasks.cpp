@@ -40,7 +40,7 @@ void Master::SendUpdate(Framework& framework, const v1::TaskStatus& status) {
 void Master::RecoverTaskResources(Task& task) {
   if (task.resources_recovered) return;
   task.resources_recovered = true;
-  allocator_->RecoverResources(task.framework_id, task.agent_id, task.resources, std::nullopt);
+  allocator_.RecoverResources(task.framework_id, task.agent_id, task.resources, std::nullopt);
   RequestAllocation();
 }
 

@@ -5,10 +5,13 @@
 // step the allocator answers with a list of Allocations, each of which the
 // master turns into one offer.
 //
-// Threading: every call arrives on the master's core strand, one at a time.
-// Allocate() must be quick enough not to stall the strand: an allocator that
-// needs long computation keeps incremental state across calls (the built-in
-// `drf` sorts incrementally) rather than recomputing the world.
+// Threading: every call arrives on one thread of the master's that serves
+// the allocator alone, one call at a time, in the order the master made
+// them; never on the master's core strand, so a long Allocate() delays
+// offers but not registrations, status updates or scheduler calls. The
+// master checks each Allocation against its own state when the step's
+// result comes back (an agent or framework gone since is given back).
+// An allocator needs no locks unless it starts threads of its own.
 //
 // Resources passed in are unreserved or reserved for a role; the allocator
 // owns no resources itself, it only remembers what it was told.

@@ -16,16 +16,6 @@ class DrfTest : public ::testing::Test {
  protected:
   DrfTest() : allocator_(AllocatorOptions{}, [this] { return now_; }) {}
 
-  // Gives every allocation back (declined without a filter) so the next step
-  // starts from the same cluster, and counts who got what.
-  std::map<FrameworkId, int> OfferRounds(int rounds) {
-    std::map<FrameworkId, int> count;
-    for (int i = 0; i < rounds; ++i) {
-      for (const auto& a : allocator_.Allocate()) count[a.framework]++;
-    }
-    return count;
-  }
-
   std::chrono::steady_clock::time_point now_{};
   HierarchicalDrfAllocator allocator_;
 };
@@ -46,37 +36,30 @@ TEST_F(DrfTest, SingleFrameworkGetsTheWholeAgent) {
 }
 
 TEST_F(DrfTest, TwoFrameworksSplitAgentsByDominantShare) {
-  for (int i = 0; i < 10; ++i)
-    allocator_.AddAgent("a" + std::to_string(i), Agent("cpus:1;mem:1024"));
+  test::AddAgents(allocator_, 10, "cpus:1;mem:1024");
   allocator_.AddFramework("f1", Spec({"*"}), {}, true);
   allocator_.AddFramework("f2", Spec({"*"}), {}, true);
-  auto offers = allocator_.Allocate();
-  std::map<FrameworkId, int> count;
-  for (const auto& o : offers) count[o.framework]++;
+  auto count = test::OffersPerFramework(allocator_.Allocate());
   EXPECT_EQ(count["f1"], 5);
   EXPECT_EQ(count["f2"], 5);
 }
 
 TEST_F(DrfTest, WeightsShiftTheSplit) {
-  for (int i = 0; i < 9; ++i)
-    allocator_.AddAgent("a" + std::to_string(i), Agent("cpus:1;mem:1024"));
+  test::AddAgents(allocator_, 9, "cpus:1;mem:1024");
   allocator_.AddFramework("f1", Spec({"heavy"}), {}, true);
   allocator_.AddFramework("f2", Spec({"light"}), {}, true);
   allocator_.UpdateWeights({{"heavy", 2.0}});
-  std::map<FrameworkId, int> count;
-  for (const auto& o : allocator_.Allocate()) count[o.framework]++;
+  auto count = test::OffersPerFramework(allocator_.Allocate());
   EXPECT_EQ(count["f1"], 6);
   EXPECT_EQ(count["f2"], 3);
 }
 
 TEST_F(DrfTest, HierarchicalRolesShareAtTheTopFirst) {
-  for (int i = 0; i < 8; ++i)
-    allocator_.AddAgent("a" + std::to_string(i), Agent("cpus:1;mem:1024"));
+  test::AddAgents(allocator_, 8, "cpus:1;mem:1024");
   allocator_.AddFramework("eng-a", Spec({"eng/a"}), {}, true);
   allocator_.AddFramework("eng-b", Spec({"eng/b"}), {}, true);
   allocator_.AddFramework("ops", Spec({"ops"}), {}, true);
-  std::map<FrameworkId, int> count;
-  for (const auto& o : allocator_.Allocate()) count[o.framework]++;
+  auto count = test::OffersPerFramework(allocator_.Allocate());
   // eng and ops split the cluster; eng's half is split between a and b.
   EXPECT_EQ(count["ops"], 4);
   EXPECT_EQ(count["eng-a"], 2);
@@ -155,8 +138,7 @@ TEST_F(DrfTest, LeftoverBelowMinimumIsNotOffered) {
 }
 
 TEST_F(DrfTest, QuotaLimitIsNeverExceeded) {
-  for (int i = 0; i < 4; ++i)
-    allocator_.AddAgent("a" + std::to_string(i), Agent("cpus:4;mem:4096"));
+  test::AddAgents(allocator_, 4, "cpus:4;mem:4096");
   allocator_.AddFramework("f1", Spec({"capped"}), {}, true);
   allocator_.UpdateQuota("capped", Quota{Resources(), R("cpus:6")});
   Resources total;
@@ -171,8 +153,7 @@ TEST_F(DrfTest, QuotaGuaranteeComesFirst) {
   allocator_.AddFramework("guaranteed", Spec({"zz-guaranteed"}), {}, true);
   allocator_.UpdateWeights({{"big", 100}});
   allocator_.UpdateQuota("zz-guaranteed", Quota{R("cpus:1"), Resources()});
-  std::map<FrameworkId, int> count;
-  for (const auto& o : allocator_.Allocate()) count[o.framework]++;
+  auto count = test::OffersPerFramework(allocator_.Allocate());
   EXPECT_EQ(count["guaranteed"], 1);
   EXPECT_EQ(count["big"], 1);
 }
@@ -204,7 +185,7 @@ TEST_F(DrfTest, RemovingAnAgentOrFrameworkForgetsItsResources) {
 TEST_F(DrfTest, MultiRoleFrameworkIsOfferedPerRole) {
   allocator_.AddAgent("a1", Agent("cpus:1;mem:1024"));
   allocator_.AddAgent("a2", Agent("cpus(b):1;mem(b):1024"));
-  allocator_.AddFramework("f1", Spec({"a", "b"}, {"MULTI_ROLE"}), {}, true);
+  allocator_.AddFramework("f1", test::MultiRole({"a", "b"}), {}, true);
   std::set<std::string> roles;
   for (const auto& o : allocator_.Allocate()) roles.insert(o.role);
   EXPECT_EQ(roles, (std::set<std::string>{"a", "b"}));
