@@ -10,7 +10,8 @@ PACKAGES=(
   libzmq3-dev cppzmq-dev
   libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsystemd-dev libsodium-dev
+  libsystemd-dev libsodium-dev libcrypt-dev
+  tcpdump                      # the transport-encryption test captures loopback
   clang libclang-rt-14-dev     # libFuzzer targets
   curl python3 procps iproute2
 )

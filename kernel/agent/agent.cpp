@@ -113,6 +113,10 @@ void Agent::Register() {
   for (const auto& [id, framework] : frameworks_) *message.add_frameworks() = framework;
   message.set_version(KEEL_VERSION);
   message.set_ip(options_.ip);
+  if (!options_.principal.empty()) {
+    message.set_principal(options_.principal);
+    message.set_secret(options_.secret);
+  }
   link_->Send(protocol::Pack(message));
   // Until the master answers, pings restart this; without an answer the
   // agent asks again.

@@ -37,6 +37,9 @@ struct AgentOptions {
   std::chrono::nanoseconds retry_min = std::chrono::seconds(10);
   std::chrono::nanoseconds retry_max = std::chrono::minutes(10);
   std::chrono::nanoseconds kill_grace = std::chrono::seconds(3);
+  // Sent at registration to a master that authenticates agents (basic).
+  std::string principal;
+  std::string secret;
 };
 
 class Agent : public std::enable_shared_from_this<Agent> {

@@ -6,12 +6,15 @@
 #include "keel/config/config.pb.h"
 #include "keel/resources.hpp"
 
+#include "keel/authenticator.hpp"
 #include "keel/containerizer.hpp"
 #include "kernel/agent/agent.hpp"
 #include "kernel/agent/master_link.hpp"
 #include "kernel/agent/resource_detection.hpp"
 #include "kernel/runtime/address.hpp"
+#include "kernel/runtime/authentication.hpp"
 #include "kernel/runtime/config_fields.hpp"
+#include "kernel/runtime/credential_file.hpp"
 
 namespace keel::agent {
 
@@ -118,8 +121,24 @@ runtime::DaemonSpec AgentDaemonSpec() {
     }
 
     // The config outlives the daemon's run (DaemonMain owns it).
+    if (!c.credential().empty()) {
+      auto credential = runtime::ReadCredentialFile(c.credential());
+      if (!credential.ok()) {
+        return Status::Error("field 'credential': " + credential.status().message());
+      }
+      options.principal = credential->principal();
+      options.secret = credential->secret();
+    }
+    std::vector<std::shared_ptr<Authenticator>> authenticators;
+    for (const auto& m : daemon.FindModules(ModuleKind::kAuthenticator)) {
+      authenticators.push_back(std::static_pointer_cast<Authenticator>(m));
+    }
+    auto authentication =
+        std::make_shared<runtime::Authentication>("agent", daemon.metrics(), authenticators);
+    daemon.Keep(authentication);
     auto link = std::make_shared<MasterLink>(daemon, *master, c.transport().name(),
                                              &c.transport().parameters());
+    link->SetAuthentication(authentication);
     auto agent = std::make_shared<Agent>(daemon, options, link, containerizer);
     if (auto s = agent->Start(); !s.ok()) return s;
     link->Start();

@@ -4,6 +4,7 @@
 #include <google/protobuf/struct.pb.h>
 
 #include "kernel/http/http_client.hpp"
+#include "kernel/runtime/authentication.hpp"
 #include "kernel/runtime/json_file.hpp"
 #include "kernel/runtime/transport_status.hpp"
 
@@ -92,7 +93,13 @@ void MasterLink::OnDiscovered(const std::string& module, const std::string& endp
       if (!result.ok()) return Retry(result.status().message());
       loaded = *result;
     }
-    transport_ = std::static_pointer_cast<Transport>(loaded);
+    auto transport = std::static_pointer_cast<Transport>(loaded);
+    if (authentication_) {
+      if (auto s = authentication_->SecureTransport(*transport, module); !s.ok()) {
+        return Retry(s.message());
+      }
+    }
+    transport_ = std::move(transport);
     if (auto s = transport_->Start(this); !s.ok()) return Retry(s.message());
   }
   if (!peer_.empty() && endpoint == endpoint_) {

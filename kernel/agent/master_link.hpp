@@ -21,6 +21,10 @@ namespace google::protobuf {
 class Struct;
 }
 
+namespace keel::runtime {
+class Authentication;
+}
+
 namespace keel::agent {
 
 class MasterLink : public TransportHandler, public std::enable_shared_from_this<MasterLink> {
@@ -30,6 +34,11 @@ class MasterLink : public TransportHandler, public std::enable_shared_from_this<
              const google::protobuf::Struct* parameters);
   ~MasterLink() override;
 
+  // Authenticators that may secure the transport once it is known; before
+  // Start().
+  void SetAuthentication(std::shared_ptr<runtime::Authentication> authentication) {
+    authentication_ = std::move(authentication);
+  }
   void Start();
 
   // The agent core's side: `on_connected(true)` each time the link to the
@@ -57,6 +66,7 @@ class MasterLink : public TransportHandler, public std::enable_shared_from_this<
   const google::protobuf::Struct* parameters_;
   std::unique_ptr<google::protobuf::Struct> learnt_parameters_;
   std::shared_ptr<Transport> transport_;
+  std::shared_ptr<runtime::Authentication> authentication_;
   std::string endpoint_;
   PeerId peer_;
   bool connected_ = false;

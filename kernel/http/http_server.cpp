@@ -73,6 +73,12 @@ void Server::Impl::Handle(const Request& request, Responder responder) {
     return;
   }
   try {
+    if (gate) {
+      Request admitted = request;
+      if (!gate(admitted, responder)) return;
+      handler->second(admitted, responder);
+      return;
+    }
     handler->second(request, responder);
   } catch (const std::exception& e) {
     responder.Respond(Response::Text(500, std::string("internal error: ") + e.what() + "\n"));
@@ -96,6 +102,8 @@ void Server::Route(std::string method, std::string path, Handler handler) {
 void Server::RoutePrefix(std::string method, std::string prefix, Handler handler) {
   impl_->prefix_routes[std::move(prefix)][std::move(method)] = std::move(handler);
 }
+
+void Server::SetGate(Gate gate) { impl_->gate = std::move(gate); }
 
 std::string Server::Start() {
   boost::system::error_code ec;

@@ -38,6 +38,9 @@ struct Request {
   std::string body;
   std::string remote_address;  // "127.0.0.1:53412"
   std::string local_address;   // the address the client reached, "10.0.0.5"
+  // Who the request authenticated as; set by the server's gate, "" when the
+  // endpoint needs no authentication.
+  std::string principal;
 
   // "" when absent. REQUIRES: `lower_name` is lower case.
   std::string Header(std::string_view lower_name) const;
@@ -80,6 +83,11 @@ class Responder {
 
 using Handler = std::function<void(const Request&, Responder)>;
 
+// Runs before the handler of every request that has one: returns true to let
+// the request through (it may set `request.principal`), or false when it
+// answers `responder` itself, now or later (authentication refused).
+using Gate = std::function<bool(Request& request, Responder& responder)>;
+
 struct ServerOptions {
   std::string address = "0.0.0.0";
   uint16_t port = 0;  // 0: any free port
@@ -99,6 +107,8 @@ class Server {
   // Paths that start with `prefix` and have no exact route: paths that carry
   // a name, as DELETE /quota/<role>.
   void RoutePrefix(std::string method, std::string prefix, Handler handler);
+  // At most one gate; before Start().
+  void SetGate(Gate gate);
   // Binds and listens; returns "" or an error naming address and port.
   std::string Start();
   uint16_t port() const;

@@ -29,7 +29,8 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl> {
   boost::asio::ip::tcp::acceptor acceptor;
   std::map<std::string, std::map<std::string, Handler>> routes;         // path -> method -> handler
   std::map<std::string, std::map<std::string, Handler>> prefix_routes;  // prefix -> ...
-  std::mutex mu;                                                        // guards connections
+  Gate gate;
+  std::mutex mu;  // guards connections
   std::map<Connection*, std::weak_ptr<Connection>> connections;
   std::atomic<bool> stopped{false};
   std::atomic<uint64_t> requests_served{0};

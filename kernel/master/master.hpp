@@ -23,6 +23,9 @@
 #include "kernel/runtime/config_fields.hpp"
 #include "kernel/runtime/daemon.hpp"
 
+namespace keel::runtime {
+class Authentication;
+}
 namespace keel::internal {
 class RegisterAgent;
 class StatusUpdate;
@@ -41,6 +44,9 @@ struct MasterOptions {
   std::optional<std::chrono::nanoseconds> offer_timeout;
   std::chrono::nanoseconds allocation_interval = std::chrono::seconds(1);
   std::chrono::nanoseconds heartbeat_interval = std::chrono::seconds(15);
+  // Agents must authenticate: through the secured transport (curve), else
+  // with the credential their RegisterAgent carries (basic).
+  bool authenticate_agents = false;
 };
 
 // An HTTP error for a scheduler or operator call: status code and a one-line
@@ -56,6 +62,10 @@ class Master : public std::enable_shared_from_this<Master> {
          TransportService& transport, Registry registry);
   ~Master();
 
+  // Who checks agents' credentials; before Start().
+  void SetAuthentication(std::shared_ptr<runtime::Authentication> authentication) {
+    authentication_ = std::move(authentication);
+  }
   // Also hands the registry's weights and quotas to the allocator.
   void Start();
 
@@ -68,6 +78,9 @@ class Master : public std::enable_shared_from_this<Master> {
   void Subscribe(const v1::scheduler::Call& call, Encoding encoding, http::Responder responder);
   // Any other call from the subscription `stream_id`.
   std::optional<CallError> Handle(const v1::scheduler::Call& call, const std::string& stream_id);
+  // The principal a known framework subscribed with ("" if none); nullopt
+  // for an unknown framework.
+  std::optional<std::string> FrameworkPrincipal(const std::string& framework_id) const;
 
   // The operator's policy (master_policy.cpp), kept in the registry: a
   // change is refused whole (nothing changes) or written, then applied.
@@ -123,6 +136,9 @@ class Master : public std::enable_shared_from_this<Master> {
 
   // Agents (master_agents.cpp).
   void OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& message);
+  // With agent authentication on: whether the registration's credential
+  // holds. A peer refused is not heard again until its delay has passed.
+  bool AdmitAgent(const PeerId& peer, const internal::RegisterAgent& message);
   void OnPong(const PeerId& peer);
   void OnPeerLost(const PeerId& peer);
   void PingAgents();
@@ -143,6 +159,8 @@ class Master : public std::enable_shared_from_this<Master> {
   AllocatorThread allocator_;
   TransportService& transport_;
   Registry registry_;
+  std::shared_ptr<runtime::Authentication> authentication_;
+  std::map<PeerId, std::chrono::steady_clock::time_point> refused_until_;
   std::string id_;
   double start_time_ = 0;
 

@@ -8,6 +8,7 @@
 #include "kernel/master/transport_service.hpp"
 #include "kernel/protocol/protocol_message.hpp"
 #include "kernel/protocol/resource_conversion.hpp"
+#include "kernel/runtime/authentication.hpp"
 
 namespace keel::master {
 
@@ -22,7 +23,32 @@ bool Master::SendToAgent(const Agent& agent, const TransportMessage& message) {
   return transport_.Send(agent.peer, message);
 }
 
+bool Master::AdmitAgent(const PeerId& peer, const internal::RegisterAgent& message) {
+  // A transport that authenticated the peer before it could send anything
+  // has admitted it already.
+  if (authentication_->secures_transport()) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (auto r = refused_until_.find(peer); r != refused_until_.end()) {
+    if (now < r->second) return false;
+    refused_until_.erase(r);
+  }
+  PeerAuthRequest request;
+  request.mechanism = "basic";
+  request.properties = {
+      {"principal", message.principal()}, {"secret", message.secret()}, {"address", message.ip()}};
+  AuthOutcome o = authentication_->AuthenticatePeer(request);
+  if (o.decision == AuthOutcome::Decision::kAuthenticated) {
+    authentication_->RecordSuccess(peer, "agent");
+    return true;
+  }
+  LOG(WARNING) << "agent at " << message.ip() << " (" << message.agent_info().hostname()
+               << ", principal '" << message.principal() << "') refused: " << o.message;
+  refused_until_[peer] = now + authentication_->RecordFailure(peer, "agent");
+  return false;
+}
+
 void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& message) {
+  if (options_.authenticate_agents && !AdmitAgent(peer, message)) return;
   const v1::AgentInfo& info = message.agent_info();
   auto total = protocol::FromProto(info.resources());
   if (!total.ok()) {

@@ -2,16 +2,22 @@
 
 #include <glog/logging.h>
 
+#include <google/protobuf/struct.pb.h>
+
 #include "keel/allocator.hpp"
+#include "keel/authenticator.hpp"
 #include "keel/config/config.pb.h"
 #include "keel/transport.hpp"
+#include "kernel/http/http_server.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/master/operator_api.hpp"
 #include "kernel/master/registry.hpp"
 #include "kernel/master/scheduler_api.hpp"
 #include "kernel/master/transport_service.hpp"
 #include "kernel/master/weights_quota_endpoints.hpp"
+#include "kernel/runtime/authentication.hpp"
 #include "kernel/runtime/config_fields.hpp"
+#include "kernel/runtime/http_authentication.hpp"
 
 namespace keel::master {
 
@@ -23,6 +29,8 @@ const config::MasterConfig& AsMaster(const google::protobuf::Message& m) {
   return static_cast<const config::MasterConfig&>(m);
 }
 
+bool AnyAuthentication(const config::MasterConfig& c);
+
 std::vector<runtime::ModuleRequest> MasterModules(const google::protobuf::Message& m) {
   const auto& c = AsMaster(m);
   std::vector<runtime::ModuleRequest> requests;
@@ -32,11 +40,42 @@ std::vector<runtime::ModuleRequest> MasterModules(const google::protobuf::Messag
     requests.push_back(
         {"transport", ModuleKind::kTransport, c.transport().name(), &c.transport().parameters()});
   }
+  bool has_basic = false;
   for (int i = 0; i < c.authenticators_size(); ++i) {
     requests.push_back({"authenticators[" + std::to_string(i) + "]", ModuleKind::kAuthenticator,
                         c.authenticators(i).name(), &c.authenticators(i).parameters()});
+    has_basic = has_basic || c.authenticators(i).name() == "basic";
+  }
+  // As in Mesos, turning authentication on with a credentials file is enough.
+  if (AnyAuthentication(c) && !c.credentials().empty() && !has_basic) {
+    auto parameters = std::make_shared<google::protobuf::Struct>();
+    (*parameters->mutable_fields())["credentials"].set_string_value(c.credentials());
+    requests.push_back(
+        {"credentials", ModuleKind::kAuthenticator, "basic", parameters.get(), parameters});
   }
   return requests;
+}
+
+// Which realm a request of the master's HTTP API is in, as Mesos draws them:
+// the v1 operator API is read-write whatever its call, every GET elsewhere
+// read-only. Health and the transport's address stay open: load balancers
+// and agents ask them before they could hold credentials.
+runtime::HttpRealm MasterRealm(const http::Request& r) {
+  const std::string& p = r.path;
+  if (p == "/health" || p == "/master/health" || p == "/master/transport") {
+    return runtime::HttpRealm::kOpen;
+  }
+  if (p == "/api/v1/scheduler" || p == "/master/api/v1/scheduler") {
+    return runtime::HttpRealm::kScheduler;
+  }
+  if (p == "/api/v1" || p == "/master/api/v1") return runtime::HttpRealm::kReadWrite;
+  if (r.method == "GET" || r.method == "HEAD") return runtime::HttpRealm::kReadOnly;
+  return runtime::HttpRealm::kReadWrite;
+}
+
+bool AnyAuthentication(const config::MasterConfig& c) {
+  return c.authenticate_frameworks() || c.authenticate_http_readonly() ||
+         c.authenticate_http_readwrite() || c.authenticate_agents();
 }
 
 // The master's options from its config; errors name the field at fault.
@@ -60,6 +99,7 @@ MasterOptions OptionsOf(const config::MasterConfig& c, std::vector<std::string>*
   o.heartbeat_interval =
       runtime::DurationField("framework_heartbeat_interval", c.framework_heartbeat_interval(),
                              o.heartbeat_interval, false, errors);
+  o.authenticate_agents = c.authenticate_agents();
   return o;
 }
 
@@ -73,6 +113,11 @@ void ValidateMaster(const google::protobuf::Message& m, std::vector<std::string>
   }
   if (c.work_dir().empty()) {
     errors->push_back("field 'work_dir': the master needs a directory for its registry");
+  }
+  if (AnyAuthentication(c) && c.credentials().empty() && c.authenticators_size() == 0) {
+    errors->push_back(
+        "field 'credentials': authentication is on (authenticate_*) but nothing can "
+        "authenticate: give a credentials file, or name authenticators in 'authenticators'");
   }
   (void)OptionsOf(c, errors);
 }
@@ -92,7 +137,23 @@ runtime::DaemonSpec MasterDaemonSpec() {
     // Before anything serves: a registry that cannot be read refuses the start.
     auto registry = Registry::Open(daemon.work_dir());
     if (!registry.ok()) return registry.status();
+    std::vector<std::shared_ptr<Authenticator>> authenticators;
+    for (const auto& m : daemon.FindModules(ModuleKind::kAuthenticator)) {
+      authenticators.push_back(std::static_pointer_cast<Authenticator>(m));
+    }
+    auto authentication =
+        std::make_shared<runtime::Authentication>("master", daemon.metrics(), authenticators);
+    daemon.Keep(authentication);
     if (auto transport = daemon.FindModule(ModuleKind::kTransport)) {
+      auto secured = authentication->SecureTransport(
+          *std::static_pointer_cast<Transport>(transport), c.transport().name());
+      if (!secured.ok()) return secured;
+      if (c.authenticate_agents() && !authentication->secures_transport() &&
+          authentication->empty()) {
+        return Status::Error(
+            "field 'authenticate_agents': no authenticator can authenticate agents (name "
+            "'curve', or give 'credentials' for 'basic')");
+      }
       auto service = std::make_shared<TransportService>(
           daemon, c.transport().name(), c.transport().parameters(),
           std::static_pointer_cast<Transport>(transport));
@@ -105,7 +166,14 @@ runtime::DaemonSpec MasterDaemonSpec() {
           daemon, OptionsOf(c, &errors),
           std::static_pointer_cast<Allocator>(daemon.FindModule(ModuleKind::kAllocator)), *service,
           std::move(registry).value());
+      master->SetAuthentication(authentication);
       master->Start();
+      runtime::HttpAuthPolicy policy;
+      policy.scheduler = c.authenticate_frameworks();
+      policy.read_only = c.authenticate_http_readonly();
+      policy.read_write = c.authenticate_http_readwrite();
+      policy.classify = MasterRealm;
+      runtime::GuardHttp(daemon, authentication, std::move(policy));
       RouteSchedulerApi(daemon.http(), master);
       RouteOperatorApi(daemon.http(), master);
       RouteWeightsAndQuotaEndpoints(daemon.http(), master);

@@ -187,6 +187,12 @@ void Master::RemoveFramework(const std::string& framework_id, const std::string&
   RequestAllocation();
 }
 
+std::optional<std::string> Master::FrameworkPrincipal(const std::string& framework_id) const {
+  auto f = frameworks_.find(framework_id);
+  if (f == frameworks_.end()) return std::nullopt;
+  return f->second.info.principal();
+}
+
 std::optional<CallError> Master::Handle(const Call& call, const std::string& stream_id) {
   if (!call.has_framework_id()) return CallError{400, "Expecting 'framework_id' to be present"};
   const std::string& framework_id = call.framework_id().value();

@@ -49,6 +49,41 @@ std::optional<std::string> ParseCall(const http::Request& request, Encoding body
   return std::nullopt;
 }
 
+// With framework authentication on, `principal` is who sent the call. A
+// SUBSCRIBE without a principal takes it (as Mesos); one naming another
+// principal, or taking over a framework of another principal, is refused
+// (403); a later call from another principal than its framework's is a bad
+// request (400, as Mesos answers it).
+std::optional<http::Response> CheckPrincipal(const Master& master, const std::string& principal,
+                                             Call* call) {
+  if (principal.empty()) return std::nullopt;
+  if (call->type() == Call::SUBSCRIBE) {
+    auto* info = call->mutable_subscribe()->mutable_framework_info();
+    if (!info->has_principal()) info->set_principal(principal);
+    if (info->principal() != principal) {
+      return ErrorResponse(403, "Authenticated principal '" + principal +
+                                    "' does not match principal '" + info->principal() +
+                                    "' set in `FrameworkInfo`");
+    }
+    if (info->has_id()) {
+      auto owner = master.FrameworkPrincipal(info->id().value());
+      if (owner && *owner != principal) {
+        return ErrorResponse(403, "Framework " + info->id().value() +
+                                      " belongs to another principal than '" + principal + "'");
+      }
+    }
+    return std::nullopt;
+  }
+  if (!call->has_framework_id()) return std::nullopt;
+  auto owner = master.FrameworkPrincipal(call->framework_id().value());
+  if (owner && *owner != principal) {
+    return ErrorResponse(400, "Authenticated principal '" + principal +
+                                  "' does not match principal '" + *owner + "' of framework " +
+                                  call->framework_id().value());
+  }
+  return std::nullopt;
+}
+
 void HandleScheduler(Master& master, const http::Request& request, http::Responder responder) {
   Encoding body_encoding = Encoding::kJson;
   if (auto refused = CheckCallRequest(request, &body_encoding)) {
@@ -57,6 +92,9 @@ void HandleScheduler(Master& master, const http::Request& request, http::Respond
   Call call;
   if (auto bad = ParseCall(request, body_encoding, &call)) {
     return responder.Respond(ErrorResponse(400, *bad));
+  }
+  if (auto refused = CheckPrincipal(master, request.principal, &call)) {
+    return responder.Respond(std::move(*refused));
   }
   const std::string stream_id = request.Header("mesos-stream-id");
   if (call.type() == Call::SUBSCRIBE) {

@@ -1,8 +1,10 @@
 #include "kernel/runtime/daemon.hpp"
 
 #include <glog/logging.h>
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
+#include <cstdio>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -54,6 +56,14 @@ std::shared_ptr<Module> Daemon::FindModule(ModuleKind kind) const {
     if (m.request.kind == kind) return m.instance;
   }
   return nullptr;
+}
+
+std::vector<std::shared_ptr<Module>> Daemon::FindModules(ModuleKind kind) const {
+  std::vector<std::shared_ptr<Module>> found;
+  for (const auto& m : modules_) {
+    if (m.request.kind == kind) found.push_back(m.instance);
+  }
+  return found;
 }
 
 Result<std::shared_ptr<Module>> Daemon::LoadModule(const ModuleRequest& request) {
@@ -187,6 +197,20 @@ void AddCommonRoutes(Daemon& daemon) {
   };
   daemon.http().Route("GET", "/version", version);
   daemon.http().Route("GET", "/" + daemon.name() + "/version", version);
+
+  // Mesos's flat {"key": number} snapshot of the daemon's counters and
+  // gauges (the operator-surface issue adds the core gauges).
+  daemon.http().Route("GET", "/metrics/snapshot",
+                      [&daemon](const http::Request&, http::Responder responder) {
+                        std::string json = "{";
+                        for (const auto& [key, value] : daemon.metrics().Snapshot()) {
+                          if (json.size() > 1) json += ",";
+                          char number[32];
+                          std::snprintf(number, sizeof(number), "%.17g", value);
+                          json += "\"" + key + "\":" + number;
+                        }
+                        responder.Respond(http::Response::Json(200, json + "}"));
+                      });
 }
 
 }  // namespace
@@ -198,11 +222,18 @@ int DaemonMain(const DaemonSpec& spec, int argc, char** argv) {
     return 1;
   };
 
-  auto line = ParseCommandLine(argc, argv, kBooleanFlags);
+  std::unique_ptr<Message> config = spec.new_config();
+  // The config's booleans are flags too (`--authenticate_agents`), never
+  // followed by a value word.
+  std::vector<std::string> booleans = kBooleanFlags;
+  for (int i = 0; i < config->GetDescriptor()->field_count(); ++i) {
+    const FieldDescriptor* f = config->GetDescriptor()->field(i);
+    if (f->type() == FieldDescriptor::TYPE_BOOL) booleans.push_back(f->name());
+  }
+  auto line = ParseCommandLine(argc, argv, booleans);
   if (!line.ok()) return fail({line.status().message()});
   if (!line->words.empty()) return fail({"unexpected argument '" + line->words[0] + "'"});
 
-  std::unique_ptr<Message> config = spec.new_config();
   ConfigSources sources;
   sources.daemon = spec.name;
   sources.defaults_json = spec.defaults_json;

@@ -36,6 +36,9 @@ struct ModuleRequest {
   ModuleKind kind;
   std::string name;
   const google::protobuf::Struct* parameters;
+  // Parameters the daemon made itself (a module a flag implies), which
+  // `parameters` points into.
+  std::shared_ptr<const google::protobuf::Struct> owned_parameters = nullptr;
 };
 
 struct LoadedModule {
@@ -64,6 +67,8 @@ class Daemon {
   ModuleLoader& loader() { return *loader_; }
   // The first loaded module of `kind`, or null.
   std::shared_ptr<Module> FindModule(ModuleKind kind) const;
+  // Every loaded module of `kind`, in config order.
+  std::vector<std::shared_ptr<Module>> FindModules(ModuleKind kind) const;
   const std::string& work_dir() const { return host_.work_dir; }
 
   // Loads a module after start (the agent learns its transport from the

@@ -14,6 +14,11 @@ TestFramework::TestFramework(const std::string& master, FrameworkOptions options
     o.framework.add_capabilities()->set_type(v1::FrameworkInfo::Capability::PARTITION_AWARE);
   }
   if (!options.framework_id.empty()) o.framework.mutable_id()->set_value(options.framework_id);
+  o.principal = options.principal;
+  o.secret = options.secret;
+  const std::string& principal =
+      options.framework_principal.empty() ? options.principal : options.framework_principal;
+  if (!principal.empty() && options.send_framework_principal) o.framework.set_principal(principal);
   o.auto_acknowledge = options.auto_acknowledge;
   o.protobuf = options.protobuf;
   o.backoff_min = std::chrono::milliseconds(100);

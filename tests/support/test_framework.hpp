@@ -22,8 +22,14 @@ struct FrameworkOptions {
   double failover_timeout = 0;
   bool partition_aware = false;
   bool auto_acknowledge = true;
-  bool protobuf = false;  // calls and events as protobuf instead of JSON
+  bool protobuf = false;     // calls and events as protobuf instead of JSON
   std::string framework_id;  // to re-subscribe as an existing framework
+  // HTTP Basic credentials; FrameworkInfo.principal is `principal` unless
+  // `framework_principal` says otherwise.
+  std::string principal;
+  std::string secret;
+  std::string framework_principal;
+  bool send_framework_principal = true;  // false: FrameworkInfo has none
 };
 
 class TestFramework {

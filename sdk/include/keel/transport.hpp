@@ -12,8 +12,10 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
+#include "keel/authenticator.hpp"
 #include "keel/module.hpp"
 #include "keel/status.hpp"
 
@@ -45,8 +47,22 @@ class TransportHandler {
   virtual void OnPeerLost(const PeerId& peer) = 0;
 };
 
+// Decides whether a connecting peer may talk to this daemon; called on the
+// transport's own thread.
+using PeerAdmission = std::function<AuthOutcome(const PeerAuthRequest&)>;
+
 class Transport : public Module {
  public:
+  // Optional, before Start(): encrypt every link with `keys` (mechanism
+  // "curve"), and on a binding transport admit a connecting peer only when
+  // `admit` answers kAuthenticated; a refused peer never delivers a message.
+  // A transport that cannot returns an error naming itself, and the daemon
+  // refuses to start.
+  virtual Status Secure(const TransportKeys& keys, PeerAdmission admit) {
+    (void)keys;
+    (void)admit;
+    return Status::Error("this transport cannot secure its links");
+  }
   // REQUIRES: called once, before Bind/Connect. `handler` outlives the transport.
   virtual Status Start(TransportHandler* handler) = 0;
   // Listens on `endpoint` ("tcp://127.0.0.1:5060"); returns the bound endpoint

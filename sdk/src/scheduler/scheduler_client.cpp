@@ -39,6 +39,29 @@ bool Decoder::Feed(const std::string& data, std::vector<std::string>* records) {
 
 namespace {
 
+// RFC 4648 base64 with padding, for HTTP Basic credentials.
+std::string Base64(const std::string& in) {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    for (int shift : {18, 12, 6, 0}) out += kAlphabet[(v >> shift) & 63];
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
 constexpr const char* kPath = "/api/v1/scheduler";
 
 std::string ToJson(const google::protobuf::Message& m) {
@@ -89,6 +112,15 @@ struct SchedulerClient::Impl {
   std::string RequestBody(const Call& call, std::string* stream_id);
   const char* MediaType() const {
     return options.protobuf ? "application/x-protobuf" : "application/json";
+  }
+  // Every request's headers: `extra`, the host, and the credential if any.
+  std::map<std::string, std::string> Headers(std::map<std::string, std::string> extra) const {
+    extra["Host"] = options.master;
+    extra["Content-Type"] = MediaType();
+    if (!options.principal.empty()) {
+      extra["Authorization"] = "Basic " + Base64(options.principal + ":" + options.secret);
+    }
+    return extra;
   }
   std::string Encode(const Call& call) const {
     return options.protobuf ? call.SerializeAsString() : ToJson(call);
@@ -206,10 +238,7 @@ std::string SchedulerClient::Impl::Subscribe() {
       call.mutable_framework_id()->set_value(framework_id);
     }
   }
-  auto s = channel.Write(
-      "POST", kPath,
-      {{"Host", options.master}, {"Content-Type", MediaType()}, {"Accept", MediaType()}},
-      Encode(call));
+  auto s = channel.Write("POST", kPath, Headers({{"Accept", MediaType()}}), Encode(call));
   if (!s.ok()) return s.message();
   auto head = channel.ReadHead();
   if (!head.ok()) return head.status().message();
@@ -309,9 +338,7 @@ Status SchedulerClient::Impl::SendPipelined(const std::vector<Call>& batch) {
   for (const Call& call : batch) {
     std::string sid;
     const std::string body = RequestBody(call, &sid);
-    auto s = ack_channel.Write(
-        "POST", kPath,
-        {{"Host", options.master}, {"Content-Type", MediaType()}, {"Mesos-Stream-Id", sid}}, body);
+    auto s = ack_channel.Write("POST", kPath, Headers({{"Mesos-Stream-Id", sid}}), body);
     if (!s.ok()) {
       ack_channel.Close();
       return s;
@@ -343,9 +370,7 @@ Status SchedulerClient::Impl::Post(const Call& call) {
       if (auto s = calls.Connect(host, port, std::chrono::seconds(10)); !s.ok()) return s;
       calls.SetReadTimeout(options.call_timeout);
     }
-    auto s = calls.Write(
-        "POST", kPath,
-        {{"Host", options.master}, {"Content-Type", MediaType()}, {"Mesos-Stream-Id", sid}}, body);
+    auto s = calls.Write("POST", kPath, Headers({{"Mesos-Stream-Id", sid}}), body);
     auto head = s.ok() ? calls.ReadHead() : Result<HttpHead>(s);
     if (!head.ok()) {
       calls.Close();

@@ -49,6 +49,10 @@ struct ClientOptions {
   bool protobuf = false;
   // A call that gets no answer in this long fails.
   std::chrono::milliseconds call_timeout{75000};
+  // HTTP Basic credentials for a master that authenticates frameworks;
+  // empty: none sent. Set framework.principal to the same principal.
+  std::string principal;
+  std::string secret;
 };
 
 class SchedulerClient {
