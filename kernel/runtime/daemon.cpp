@@ -1,6 +1,7 @@
 #include "kernel/runtime/daemon.hpp"
 
 #include <glog/logging.h>
+#include <systemd/sd-daemon.h>
 
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
@@ -319,7 +320,14 @@ int DaemonMain(const DaemonSpec& spec, int argc, char** argv) {
 
   LOG(INFO) << program << " " << KEEL_VERSION << " listening on " << ip << ":"
             << daemon.http().port();
-  daemon.Run(spec.stop);
+  // systemd's Type=notify: ready once the HTTP port and the core serve (a
+  // no-op when not started by systemd).
+  const std::string status = "STATUS=serving on " + ip + ":" + std::to_string(daemon.http().port());
+  ::sd_notify(0, ("READY=1\n" + status).c_str());
+  daemon.Run([&spec] {
+    ::sd_notify(0, "STOPPING=1");
+    if (spec.stop) spec.stop();
+  });
   LOG(INFO) << program << " stopped";
   return 0;
 }

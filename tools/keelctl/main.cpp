@@ -5,6 +5,7 @@
 #include "kernel/runtime/flags.hpp"
 #include "kernel/runtime/module_registry.hpp"
 #include "tools/keelctl/config_command.hpp"
+#include "tools/keelctl/keys_command.hpp"
 #include "tools/keelctl/modules_command.hpp"
 #include "tools/keelctl/run_command.hpp"
 
@@ -15,7 +16,8 @@ constexpr const char* kUsage =
     "  keelctl modules list [--module_path=DIR[:DIR...]]\n"
     "  keelctl modules inspect NAME [--module_path=DIR[:DIR...]]\n"
     "  keelctl config check FILE [--daemon=master|agent] [--module_path=DIR[:DIR...]]\n"
-    "  keelctl run --master=HOST:PORT [--cpus=0.1] [--mem=32] [--name=NAME] -- COMMAND [ARGS...]\n";
+    "  keelctl run --master=HOST:PORT [--cpus=0.1] [--mem=32] [--name=NAME] -- COMMAND [ARGS...]\n"
+    "  keelctl keys generate --output=PATH [--force]\n";
 
 std::vector<std::string> SplitPath(const std::string& text) {
   std::vector<std::string> dirs;
@@ -34,7 +36,7 @@ std::vector<std::string> SplitPath(const std::string& text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  auto line = keel::runtime::ParseCommandLine(argc, argv, {"help"});
+  auto line = keel::runtime::ParseCommandLine(argc, argv, {"help", "force"});
   if (!line.ok()) {
     std::cerr << "keelctl: " << line.status().message() << "\n" << kUsage;
     return 2;
@@ -42,7 +44,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> module_path;
   bool module_path_given = false;
   std::string daemon;
-  std::map<std::string, std::string> run_flags;  // only `run` takes them
+  std::map<std::string, std::string> run_flags;   // only `run` takes them
+  std::map<std::string, std::string> keys_flags;  // only `keys` takes them
   for (const auto& flag : line->flags) {
     if (flag.name == "help") {
       std::cout << kUsage;
@@ -55,12 +58,19 @@ int main(int argc, char** argv) {
     } else if (flag.name == "master" || flag.name == "cpus" || flag.name == "mem" ||
                flag.name == "name") {
       run_flags[flag.name] = flag.value;
+    } else if (flag.name == "output" || flag.name == "force") {
+      keys_flags[flag.name] = flag.value;
     } else {
       std::cerr << "keelctl: unknown flag --" << flag.name << "\n" << kUsage;
       return 2;
     }
   }
   const auto& w = line->words;
+  if (!keys_flags.empty() && (w.empty() || w[0] != "keys")) {
+    std::cerr << "keelctl: --" << keys_flags.begin()->first << " is only for 'keelctl keys'\n"
+              << kUsage;
+    return 2;
+  }
   if (!w.empty() && w[0] == "run") {
     return keel::keelctl::Run(run_flags, {w.begin() + 1, w.end()});
   }
@@ -69,6 +79,8 @@ int main(int argc, char** argv) {
               << kUsage;
     return 2;
   }
+  if (!w.empty() && w[0] == "keys")
+    return keel::keelctl::Keys(keys_flags, {w.begin() + 1, w.end()});
   if (w.size() == 2 && w[0] == "modules" && w[1] == "list") {
     return keel::keelctl::ModulesList(module_path_given ? module_path
                                                         : keel::runtime::DefaultModulePath());

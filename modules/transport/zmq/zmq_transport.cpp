@@ -11,6 +11,7 @@
 #include "keel/envelope.hpp"
 #include "modules/transport/live_counters.hpp"
 #include "modules/transport/peer_identity.hpp"
+#include "modules/transport/zmq/curve_security.hpp"
 #include "modules/transport/zmq/envelope_batch.hpp"
 
 namespace keel::modules {
@@ -86,14 +87,16 @@ std::unique_ptr<zmq::socket_t> Monitor(zmq::context_t& context, zmq::socket_t& s
   return pair;
 }
 
-// Reads one monitor event; returns its event number, or 0 when none.
-uint16_t ReadMonitorEvent(zmq::socket_t& monitor) {
+// Reads one monitor event; returns its event number, or 0 when none, and
+// stores its value (an error code, a ZAP status) in `value` if given.
+uint16_t ReadMonitorEvent(zmq::socket_t& monitor, uint32_t* value = nullptr) {
   zmq::message_t event, address;
   if (!monitor.recv(event, zmq::recv_flags::dontwait)) return 0;
   if (event.more()) (void)monitor.recv(address, zmq::recv_flags::dontwait);
   if (event.size() < 2) return 0;
   uint16_t number;
   std::memcpy(&number, event.data(), sizeof(number));
+  if (value != nullptr && event.size() >= 6) std::memcpy(value, event.data<char>() + 2, 4);
   return number;
 }
 
@@ -106,13 +109,16 @@ struct ZmqTransport::Io {
     bool connected = false;  // the master answered since the last loss
     bool ever_connected = false;
     Clock::time_point last_seen;
+    std::optional<CurveDialer> curve;  // secured only
   };
 
   zmq::context_t context{1};
   std::unique_ptr<zmq::socket_t> router;
   std::unique_ptr<zmq::socket_t> router_monitor;
   std::map<std::string, Clock::time_point> router_peers;  // routing id -> last heard
-  std::map<std::string, Dealer> dealers;                  // endpoint -> dealer
+  std::unique_ptr<ZapHandler> zap;                        // secured only, with the pins below
+  PrincipalPins pins;
+  std::map<std::string, Dealer> dealers;  // endpoint -> dealer
   // Frames accepted by Send() and not yet taken by libzmq (its high-water
   // mark was reached); kept in order per peer and retried.
   std::map<std::string, std::deque<EnvelopeBatch>> pending;
@@ -127,10 +133,19 @@ struct ZmqTransport::Outbox {
   size_t messages = 0;  // in `batches`
 };
 
-ZmqTransport::ZmqTransport(ZmqOptions options, std::function<void(std::function<void()>)> post)
-    : options_(options), post_(std::move(post)) {}
+ZmqTransport::ZmqTransport(ZmqOptions options, std::function<void(std::function<void()>)> post,
+                           ZmqReports reports)
+    : options_(options), post_(std::move(post)), reports_(std::move(reports)) {}
 
 ZmqTransport::~ZmqTransport() { Stop(); }
+
+Status ZmqTransport::Secure(const TransportKeys& keys, PeerAdmission admit) {
+  if (thread_.joinable()) return Status::Error("zmq: Secure() must be called before Start()");
+  if (auto status = CheckCurveKeys(keys); !status.ok()) return status;
+  keys_ = keys;
+  admit_ = std::move(admit);
+  return Status::Ok();
+}
 
 Status ZmqTransport::Start(TransportHandler* handler) {
   if (thread_.joinable()) return Status::Error("zmq: already started");
@@ -236,6 +251,17 @@ void ZmqTransport::Run() {
     post_([this, call = std::move(call)] {
       if (!stopped_) call(handler_);
     });
+  };
+  // Reports to the module, on the core strand like handler calls.
+  auto report = [this](const std::function<void(const std::string&)>& to, std::string text) {
+    if (!to) return;
+    post_([this, &to, text = std::move(text)] {
+      if (!stopped_) to(text);
+    });
+  };
+  auto refuse = [this, report](const std::string& why) {
+    peers_refused_++;
+    report(reports_.peer_refused, why);
   };
   auto peer_connected = [&](const std::string& peer) {
     {
@@ -386,12 +412,17 @@ void ZmqTransport::Run() {
     items.push_back({nullptr, wakeup_fd_, ZMQ_POLLIN, 0});
     if (io.router) items.push_back({io.router->handle(), 0, ZMQ_POLLIN, 0});
     if (io.router_monitor) items.push_back({io.router_monitor->handle(), 0, ZMQ_POLLIN, 0});
+    if (io.zap) items.push_back({io.zap->socket().handle(), 0, ZMQ_POLLIN, 0});
     for (auto& [endpoint, d] : io.dealers) {
       items.push_back({d.socket->handle(), 0, ZMQ_POLLIN, 0});
       if (d.monitor) items.push_back({d.monitor->handle(), 0, ZMQ_POLLIN, 0});
     }
-    auto wait =
-        std::chrono::duration_cast<std::chrono::milliseconds>(io.next_heartbeat - Clock::now());
+    Clock::time_point wake = io.next_heartbeat;
+    if (io.zap) wake = std::min(wake, io.zap->next_due());
+    for (auto& [endpoint, d] : io.dealers) {
+      if (d.curve) wake = std::min(wake, d.curve->redial_at());
+    }
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(wake - Clock::now());
     // Frames waiting on a full pipe are retried soon; libzmq has no
     // per-peer writability to wait on for a ROUTER.
     if (!io.pending.empty()) wait = std::min(wait, std::chrono::milliseconds(1));
@@ -415,8 +446,15 @@ void ZmqTransport::Run() {
         case Command::Kind::kBind:
           try {
             if (!io.router) {
+              // Before the ROUTER binds: libzmq admits every CURVE peer of
+              // a context that has no ZAP handler.
+              if (keys_ && !io.zap) {
+                io.zap =
+                    std::make_unique<ZapHandler>(io.context, admit_, refuse, ZapHandler::Delays{});
+              }
               io.router = std::make_unique<zmq::socket_t>(io.context, zmq::socket_type::router);
               SetCommonOptions(*io.router, options_);
+              if (keys_) MakeCurveServer(*io.router, *keys_);
               io.router->set(zmq::sockopt::router_mandatory, 1);
               // A reconnecting agent keeps its identity; the new connection
               // must take over from the stale one.
@@ -437,17 +475,27 @@ void ZmqTransport::Run() {
               c.done(Status::Error("zmq: already connected to " + c.endpoint));
               break;
             }
+            if (keys_ && keys_->server_key.empty()) {
+              c.done(Status::Error("zmq: cannot connect to " + c.endpoint +
+                                   " securely: no server key (the master's public key) given"));
+              break;
+            }
             Io::Dealer d;
             d.socket = std::make_unique<zmq::socket_t>(io.context, zmq::socket_type::dealer);
             SetCommonOptions(*d.socket, options_);
+            if (keys_) {
+              MakeCurveClient(*d.socket, *keys_);
+              d.curve.emplace(c.endpoint, options_.reconnect_initial, options_.reconnect_max);
+            }
             d.socket->set(zmq::sockopt::routing_id, RandomPeerIdentity());
             d.socket->set(zmq::sockopt::immediate, 1);
             d.socket->set(zmq::sockopt::reconnect_ivl,
                           static_cast<int>(options_.reconnect_initial.count()));
             d.socket->set(zmq::sockopt::reconnect_ivl_max,
                           static_cast<int>(options_.reconnect_max.count()));
-            d.monitor =
-                Monitor(io.context, *d.socket, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED);
+            d.monitor = Monitor(io.context, *d.socket,
+                                ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+                                    (d.curve ? CurveDialer::kEvents : 0));
             d.socket->connect(c.endpoint);
             io.dealers.emplace(c.endpoint, std::move(d));
             c.done(c.endpoint);
@@ -461,6 +509,10 @@ void ZmqTransport::Run() {
       }
     }
     if (!running) break;
+    if (io.zap) {
+      io.zap->Serve(Clock::now());
+      io.zap->SendDue(Clock::now());
+    }
     const auto flush_start = Clock::now();
     for (auto it = io.pending.begin(); it != io.pending.end();) {
       flush(it->first, it->second, flush_start);
@@ -484,6 +536,12 @@ void ZmqTransport::Run() {
           counters_.malformed++;
           continue;
         }
+        if (keys_) {
+          if (std::string why = io.pins.Check(id, body); !why.empty()) {
+            refuse(why);
+            continue;
+          }
+        }
         auto [it, is_new] = io.router_peers.insert_or_assign(id, now);
         if (is_new) {
           peer_connected(id);
@@ -495,15 +553,23 @@ void ZmqTransport::Run() {
       hand_over();
     }
     if (io.router_monitor) {
-      while (uint16_t event = ReadMonitorEvent(*io.router_monitor)) {
-        if (event & (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
+      uint32_t value = 0;
+      while (uint16_t event = ReadMonitorEvent(*io.router_monitor, &value)) {
+        if (keys_ && event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && IsCurveMismatch(value)) {
+          refuse(
+              "zmq: refused a peer without CurveZMQ or with another server key (protocol error " +
+              HexCode(value) + ")");
+        } else if (event &
+                   (ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)) {
           counters_.malformed++;  // bytes that were not ZMTP: the connection was dropped
         }
       }
     }
     for (auto& [endpoint, d] : io.dealers) {
+      if (d.curve) d.curve->RedialIfDue(*d.socket, now);
+      uint32_t value = 0;
       while (d.monitor) {
-        uint16_t event = ReadMonitorEvent(*d.monitor);
+        uint16_t event = ReadMonitorEvent(*d.monitor, &value);
         if (event == 0) break;
         if (event == ZMQ_EVENT_CONNECTED) {
           if (d.ever_connected) counters_.reconnects++;
@@ -511,6 +577,11 @@ void ZmqTransport::Run() {
         } else if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
           zmq::message_t m = Control(hello);
           (void)send_to_dealer(d, m);
+        }
+        if (d.curve) {
+          if (std::string line = d.curve->OnEvent(event, value, now); !line.empty()) {
+            report(reports_.refused_by_server, line);
+          }
         }
       }
       for (int i = 0; i == 0 || Clock::now() - now < kPassBudget; ++i) {
@@ -532,6 +603,7 @@ void ZmqTransport::Run() {
       for (auto it = io.router_peers.begin(); it != io.router_peers.end();) {
         if (now - it->second > options_.peer_timeout) {
           peer_lost(it->first);
+          io.pins.Forget(it->first);
           it = io.router_peers.erase(it);
         } else {
           zmq::message_t hb = Control(heartbeat);
@@ -553,6 +625,7 @@ void ZmqTransport::Run() {
   io.dealers.clear();
   io.router_monitor.reset();
   io.router.reset();
+  io.zap.reset();
 }
 
 }  // namespace keel::modules

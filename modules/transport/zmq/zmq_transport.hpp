@@ -14,6 +14,11 @@
 // a full queue, to an unknown peer or to a peer not connected right now fails
 // at once and counts `dropped`; the caller decides whether to retry. Messages
 // still queued when their peer is lost are dropped and counted.
+//
+// Security (optional, Secure() before Start()): every link is CurveZMQ. The
+// binding side answers libzmq's ZAP requests itself (curve_security.hpp) and
+// admits a peer only when the daemon's admission check says so; a refused
+// peer never delivers a message. Without Secure() links are plain ZMTP.
 #pragma once
 
 #include <atomic>
@@ -23,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -35,18 +41,36 @@ namespace keel::modules {
 
 using ZmqOptions = TransportOptions;
 
+// What the transport tells its module besides the handler's calls. Each runs
+// on the core strand; either may be empty.
+struct ZmqReports {
+  // Binding side: a connecting peer was turned away (its key not admitted,
+  // or it speaks no CurveZMQ or knows another server key).
+  std::function<void(const std::string& why)> peer_refused;
+  // Connecting side: the server refused this daemon's handshake; reported
+  // once per run of refusals (the transport keeps trying).
+  std::function<void(const std::string& why)> refused_by_server;
+};
+
 class ZmqTransport : public Transport {
  public:
   // `post` runs a function on the daemon's core strand (ModuleContext::Post).
-  ZmqTransport(ZmqOptions options, std::function<void(std::function<void()>)> post);
+  ZmqTransport(ZmqOptions options, std::function<void(std::function<void()>)> post,
+               ZmqReports reports = {});
   ~ZmqTransport() override;
 
+  // Keys must be "curve" with Z85 keys (see CheckCurveKeys); `admit` is
+  // called on the I/O thread, once per connecting peer; empty admits nobody.
+  Status Secure(const TransportKeys& keys, PeerAdmission admit) override;
   Status Start(TransportHandler* handler) override;
   Result<std::string> Bind(const std::string& endpoint) override;
   Result<PeerId> Connect(const std::string& endpoint) override;
   Status Send(const PeerId& peer, TransportMessage message) override;
   void Stop() override;
   TransportCounters Counters() const override;
+  // Peers the binding side turned away; TransportCounters has no field for
+  // it, so the module exports it as the counter `peers_refused`.
+  uint64_t peers_refused() const { return peers_refused_; }
 
  private:
   struct Io;  // the I/O thread's sockets and state; zmq stays out of this header
@@ -62,6 +86,9 @@ class ZmqTransport : public Transport {
 
   const ZmqOptions options_;
   const std::function<void(std::function<void()>)> post_;
+  const ZmqReports reports_;
+  std::optional<TransportKeys> keys_;  // set by Secure(), read by the I/O thread
+  PeerAdmission admit_;
   TransportHandler* handler_ = nullptr;
   std::unique_ptr<Io> io_;
   std::thread thread_;
@@ -75,6 +102,7 @@ class ZmqTransport : public Transport {
 
   std::atomic<bool> stopped_{false};
   LiveTransportCounters counters_;
+  std::atomic<uint64_t> peers_refused_{0};
 };
 
 }  // namespace keel::modules
