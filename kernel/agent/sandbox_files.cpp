@@ -17,6 +17,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The master's web UI, served from another origin (the master's port),
+// reads task sandboxes here directly, as Mesos's UI does.
+http::Response ReadableAnywhere(http::Response response) {
+  response.headers.emplace_back("Access-Control-Allow-Origin", "*");
+  return response;
+}
+
 // Per request: the file is read on the agent's thread, so a big read would
 // stall it; clients page through with offset (as Mesos's do).
 constexpr size_t kMaxReadBytes = 1 << 20;
@@ -86,7 +93,7 @@ std::string ModeString(mode_t mode) {
 }
 
 void Fail(http::Responder& responder, int status, const std::string& why) {
-  responder.Respond(http::Response::Text(status, why));
+  responder.Respond(ReadableAnywhere(http::Response::Text(status, why)));
 }
 
 }  // namespace
@@ -130,7 +137,7 @@ void RouteSandboxFiles(http::Server& server, SandboxLookup lookup) {
       f["data"].set_string_value(data);
       f["offset"].set_number_value(static_cast<double>(start));
     }
-    responder.Respond(http::Response::Json(200, runtime::ToJson(body)));
+    responder.Respond(ReadableAnywhere(http::Response::Json(200, runtime::ToJson(body))));
   };
   auto browse = [lookup](const http::Request& request, http::Responder responder) {
     auto path = request.query.find("path");
@@ -157,7 +164,7 @@ void RouteSandboxFiles(http::Server& server, SandboxLookup lookup) {
     // ListValue's JSON form is a bare array, as Mesos answers.
     std::string json;
     (void)google::protobuf::util::MessageToJsonString(list, &json);
-    responder.Respond(http::Response::Json(200, json));
+    responder.Respond(ReadableAnywhere(http::Response::Json(200, json)));
   };
   server.Route("GET", "/files/read", read);
   server.Route("GET", "/files/read.json", read);

@@ -2,6 +2,7 @@
 // records owned by the Master, touched only on its io thread.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +20,12 @@ class EventStream;
 
 bool HasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type);
 
+// One state a task went through, for the operator endpoints' `statuses`.
+struct TaskStatusEntry {
+  v1::TaskState state;
+  double timestamp;
+};
+
 struct Task {
   v1::TaskInfo info;
   std::string framework_id;
@@ -32,7 +39,34 @@ struct Task {
   std::optional<v1::TaskStatus> status;
   bool resources_recovered = false;  // released to the allocator already
   bool kill_requested = false;
+  std::vector<TaskStatusEntry> statuses;
 };
+
+// A task that ended, as the operator endpoints show it; what is kept of it
+// is small because many are kept (max_completed_tasks_per_framework).
+struct CompletedTask {
+  std::string id;
+  std::string name;
+  std::string agent_id;
+  std::string role;
+  Resources resources;
+  v1::TaskState state;
+  std::vector<TaskStatusEntry> statuses;
+};
+
+// What is kept of `task` once it ended in `state` at `when`.
+inline CompletedTask Completed(const Task& task, v1::TaskState state, double when) {
+  CompletedTask c;
+  c.id = task.info.task_id().value();
+  c.name = task.info.name();
+  c.agent_id = task.agent_id;
+  c.role = task.role;
+  c.resources = task.resources;
+  c.state = state;
+  c.statuses = task.statuses;
+  if (c.statuses.empty() || c.statuses.back().state != state) c.statuses.push_back({state, when});
+  return c;
+}
 
 struct Offer {
   std::string id;
@@ -52,6 +86,9 @@ struct Framework {
   std::unique_ptr<runtime::Timer> heartbeat;
   std::unique_ptr<runtime::Timer> failover;
   double registered_time = 0;
+  double unregistered_time = 0;  // set once removed
+  // Newest last, at most MasterOptions::max_completed_tasks_per_framework.
+  std::deque<CompletedTask> completed_tasks;
 
   bool connected() const { return stream != nullptr; }
   bool partition_aware() const {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -47,6 +48,9 @@ struct MasterOptions {
   // Agents must authenticate: through the secured transport (curve), else
   // with the credential their RegisterAgent carries (basic).
   bool authenticate_agents = false;
+  // History kept for the operator endpoints (Mesos's defaults).
+  size_t max_completed_tasks_per_framework = 1000;
+  size_t max_completed_frameworks = 50;
 };
 
 // An HTTP error for a scheduler or operator call: status code and a one-line
@@ -69,10 +73,6 @@ class Master : public std::enable_shared_from_this<Master> {
   // Also hands the registry's weights and quotas to the allocator.
   void Start();
 
-  const std::string& id() const { return id_; }
-  const std::map<std::string, Framework>& frameworks() const { return frameworks_; }
-  const std::map<std::string, Agent>& agents() const { return agents_; }
-
   // The scheduler API, after the HTTP layer checked the request's shape.
   // SUBSCRIBE answers through `responder` (a stream, or an error).
   void Subscribe(const v1::scheduler::Call& call, Encoding encoding, http::Responder responder);
@@ -84,6 +84,18 @@ class Master : public std::enable_shared_from_this<Master> {
 
   // The operator's policy (master_policy.cpp), kept in the registry: a
   // change is refused whole (nothing changes) or written, then applied.
+  // Read-only views for the operator endpoints (state_json.cpp,
+  // master_metrics.cpp), on the master's io thread.
+  const std::string& id() const { return id_; }
+  const MasterOptions& options() const { return options_; }
+  double start_time() const { return start_time_; }
+  const std::map<std::string, Framework>& frameworks() const { return frameworks_; }
+  const std::deque<Framework>& completed_frameworks() const { return completed_frameworks_; }
+  const std::map<std::string, Agent>& agents() const { return agents_; }
+  const std::map<std::string, Offer>& offers() const { return offers_; }
+  // Milliseconds the last allocation step took, from request to result.
+  double last_allocation_ms() const { return last_allocation_ms_; }
+
   const Weights& weights() const { return registry_.weights(); }
   // Roles with a quota other than the default.
   const Quotas& quotas() const { return registry_.quotas(); }
@@ -132,7 +144,13 @@ class Master : public std::enable_shared_from_this<Master> {
   void SendUpdate(Framework& framework, const v1::TaskStatus& status);
   // Gives a task's resources back to the allocator, once.
   void RecoverTaskResources(Task& task);
-  void ForgetTask(Framework& framework, const std::string& task_id);
+  // Drops a task from the live ones into the framework's history, with
+  // `final_state` when its own state is not the one it ended in.
+  void ForgetTask(Framework& framework, const std::string& task_id,
+                  std::optional<v1::TaskState> final_state = std::nullopt);
+  // Counts a task reaching `state` in master/tasks_<state> (terminal and
+  // unreachable states).
+  void CountTaskState(v1::TaskState state);
 
   // Agents (master_agents.cpp).
   void OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& message);
@@ -168,6 +186,8 @@ class Master : public std::enable_shared_from_this<Master> {
   std::map<std::string, Agent> agents_;
   std::map<PeerId, std::string> agent_by_peer_;
   std::map<std::string, Offer> offers_;
+  std::deque<Framework> completed_frameworks_;
+  double last_allocation_ms_ = 0;
 
   uint64_t next_framework_ = 0;
   uint64_t next_offer_ = 0;

@@ -126,7 +126,7 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
     SendUpdate(f->second, MasterStatus(f->second, t->second.info.task_id(), id, v1::TASK_GONE,
                                        v1::TaskStatus::REASON_AGENT_RESTARTED,
                                        "Agent " + id + " re-registered without this task"));
-    ForgetTask(f->second, key.second);
+    ForgetTask(f->second, key.second, v1::TASK_GONE);
   }
   agent.tasks = reported;
 

@@ -4,15 +4,20 @@
 
 #include <google/protobuf/struct.pb.h>
 
+#include <filesystem>
+
 #include "keel/allocator.hpp"
 #include "keel/authenticator.hpp"
 #include "keel/config/config.pb.h"
 #include "keel/transport.hpp"
 #include "kernel/http/http_server.hpp"
+#include "kernel/http/static_files.hpp"
 #include "kernel/master/master.hpp"
+#include "kernel/master/master_metrics.hpp"
 #include "kernel/master/operator_api.hpp"
 #include "kernel/master/registry.hpp"
 #include "kernel/master/scheduler_api.hpp"
+#include "kernel/master/state_json.hpp"
 #include "kernel/master/transport_service.hpp"
 #include "kernel/master/weights_quota_endpoints.hpp"
 #include "kernel/runtime/authentication.hpp"
@@ -73,6 +78,16 @@ runtime::HttpRealm MasterRealm(const http::Request& r) {
   return runtime::HttpRealm::kReadWrite;
 }
 
+// The configured web UI, else the installed one, else the source tree's.
+std::string WebUiDir(const config::MasterConfig& c) {
+  if (!c.webui_dir().empty()) return c.webui_dir();
+  for (const char* dir : {KEEL_INSTALL_WEBUI_DIR, KEEL_SOURCE_WEBUI_DIR}) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::string(dir) + "/index.html", ec)) return dir;
+  }
+  return "";
+}
+
 bool AnyAuthentication(const config::MasterConfig& c) {
   return c.authenticate_frameworks() || c.authenticate_http_readonly() ||
          c.authenticate_http_readwrite() || c.authenticate_agents();
@@ -100,6 +115,10 @@ MasterOptions OptionsOf(const config::MasterConfig& c, std::vector<std::string>*
       runtime::DurationField("framework_heartbeat_interval", c.framework_heartbeat_interval(),
                              o.heartbeat_interval, false, errors);
   o.authenticate_agents = c.authenticate_agents();
+  if (c.has_max_completed_tasks_per_framework()) {
+    o.max_completed_tasks_per_framework = c.max_completed_tasks_per_framework();
+  }
+  if (c.has_max_completed_frameworks()) o.max_completed_frameworks = c.max_completed_frameworks();
   return o;
 }
 
@@ -177,6 +196,10 @@ runtime::DaemonSpec MasterDaemonSpec() {
       RouteSchedulerApi(daemon.http(), master);
       RouteOperatorApi(daemon.http(), master);
       RouteWeightsAndQuotaEndpoints(daemon.http(), master);
+      RouteStateEndpoints(daemon.http(), master);
+      AddMasterGauges(daemon.metrics(), master);
+      const std::string webui = WebUiDir(c);
+      if (!webui.empty()) http::ServeStaticFiles(daemon.http(), "/", webui);
       daemon.Keep(master);
     }
     return Status::Ok();

@@ -4,6 +4,7 @@
 #include <glog/logging.h>
 
 #include "keel/internal/agent_protocol.pb.h"
+#include "keel/task_state.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/master/task_validation.hpp"
 #include "kernel/protocol/protocol_message.hpp"
@@ -183,6 +184,24 @@ void Master::RemoveFramework(const std::string& framework_id, const std::string&
   }
   allocator_.RemoveFramework(framework_id);
   if (framework.stream) framework.stream->Close();
+  // Kept for the operator endpoints: its tasks, live ones killed with it.
+  framework.stream.reset();
+  framework.heartbeat.reset();
+  framework.failover.reset();
+  framework.offers.clear();
+  framework.unregistered_time = NowSeconds();
+  for (const auto& [task_id, task] : framework.tasks) {
+    framework.completed_tasks.push_back(
+        Completed(task, IsTerminal(task.state) ? task.state : v1::TASK_KILLED, NowSeconds()));
+  }
+  framework.tasks.clear();
+  while (framework.completed_tasks.size() > options_.max_completed_tasks_per_framework) {
+    framework.completed_tasks.pop_front();
+  }
+  completed_frameworks_.push_back(std::move(framework));
+  if (completed_frameworks_.size() > options_.max_completed_frameworks) {
+    completed_frameworks_.pop_front();
+  }
   frameworks_.erase(f);
   RequestAllocation();
 }

@@ -46,10 +46,14 @@ void Master::Allocate() {
   }
   allocation_in_flight_ = true;
   std::weak_ptr<Master> self = weak_from_this();
-  allocator_.Allocate([self, posted = allocator_epoch_](std::vector<Allocation> allocations) {
+  const auto asked = std::chrono::steady_clock::now();
+  allocator_.Allocate([self, posted = allocator_epoch_,
+                       asked](std::vector<Allocation> allocations) {
     auto master = self.lock();
     if (!master) return;
     master->allocation_in_flight_ = false;
+    master->last_allocation_ms_ =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - asked).count();
     master->MakeOffers(std::move(allocations), posted);
     if (master->allocation_again_) {
       master->allocation_again_ = false;

@@ -2,6 +2,8 @@
 // frameworks and acknowledgements on their way back, kills, reconciliation.
 #include <glog/logging.h>
 
+#include <cctype>
+
 #include "keel/internal/agent_protocol.pb.h"
 #include "keel/task_state.hpp"
 #include "kernel/master/master.hpp"
@@ -31,6 +33,12 @@ v1::TaskStatus Master::MasterStatus(const Framework& framework, const v1::TaskID
 }
 
 void Master::SendUpdate(Framework& framework, const v1::TaskStatus& status) {
+  // The master's own verdicts count here (the agent's, as the task's state
+  // changes); a reconciliation answer only repeats a state.
+  if (status.source() == v1::TaskStatus::SOURCE_MASTER &&
+      status.reason() != v1::TaskStatus::REASON_RECONCILIATION) {
+    CountTaskState(status.state());
+  }
   v1::scheduler::Event event;
   event.set_type(v1::scheduler::Event::UPDATE);
   *event.mutable_update()->mutable_status() = status;
@@ -44,14 +52,27 @@ void Master::RecoverTaskResources(Task& task) {
   RequestAllocation();
 }
 
-void Master::ForgetTask(Framework& framework, const std::string& task_id) {
+void Master::ForgetTask(Framework& framework, const std::string& task_id,
+                        std::optional<v1::TaskState> final_state) {
   auto it = framework.tasks.find(task_id);
   if (it == framework.tasks.end()) return;
   RecoverTaskResources(it->second);
   if (auto a = agents_.find(it->second.agent_id); a != agents_.end()) {
     a->second.tasks.erase({framework.id, task_id});
   }
+  framework.completed_tasks.push_back(
+      Completed(it->second, final_state.value_or(it->second.state), NowSeconds()));
+  if (framework.completed_tasks.size() > options_.max_completed_tasks_per_framework) {
+    framework.completed_tasks.pop_front();
+  }
   framework.tasks.erase(it);
+}
+
+void Master::CountTaskState(v1::TaskState state) {
+  if (!IsTerminal(state) && state != v1::TASK_UNREACHABLE) return;
+  std::string name = v1::TaskState_Name(state).substr(5);  // "TASK_FINISHED" -> "FINISHED"
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  daemon_.metrics().Increment("master/tasks_" + name);
 }
 
 void Master::Launch(Framework& framework, Agent& agent, const v1::TaskInfo& info,
@@ -73,7 +94,7 @@ void Master::Launch(Framework& framework, Agent& agent, const v1::TaskInfo& info
     SendUpdate(framework, MasterStatus(framework, info.task_id(), agent.id, v1::TASK_LOST,
                                        v1::TaskStatus::REASON_AGENT_DISCONNECTED,
                                        "The master could not send the task to agent " + agent.id));
-    ForgetTask(framework, task_id);
+    ForgetTask(framework, task_id, v1::TASK_LOST);
   }
 }
 
@@ -101,8 +122,13 @@ void Master::OnStatusUpdate(const PeerId& peer, const internal::StatusUpdate& up
   Framework& framework = f->second;
   if (auto t = framework.tasks.find(task_id); t != framework.tasks.end()) {
     Task& task = t->second;
+    const v1::TaskState before = task.state;
     task.state = update.has_latest_state() ? update.latest_state() : status.state();
     task.status = status;
+    if (task.statuses.empty() || task.statuses.back().state != status.state()) {
+      task.statuses.push_back({status.state(), status.timestamp()});
+    }
+    if (task.state != before) CountTaskState(task.state);
     if (IsTerminal(task.state) || task.state == v1::TASK_UNREACHABLE) RecoverTaskResources(task);
   }
   // A disconnected framework misses it; the agent sends it again.

@@ -1,5 +1,7 @@
 #include "kernel/runtime/daemon.hpp"
 
+#include "kernel/runtime/metrics_endpoints.hpp"
+
 #include <glog/logging.h>
 #include <systemd/sd-daemon.h>
 
@@ -194,24 +196,15 @@ void AddCommonRoutes(Daemon& daemon) {
     }
     std::string json;
     (void)google::protobuf::util::MessageToJsonString(body, &json);
-    responder.Respond(http::Response::Json(200, json));
+    http::Response response = http::Response::Json(200, json);
+    // The master's web UI lists each agent's modules from its page.
+    response.headers.emplace_back("Access-Control-Allow-Origin", "*");
+    responder.Respond(std::move(response));
   };
   daemon.http().Route("GET", "/version", version);
   daemon.http().Route("GET", "/" + daemon.name() + "/version", version);
 
-  // Mesos's flat {"key": number} snapshot of the daemon's counters and
-  // gauges (the operator-surface issue adds the core gauges).
-  daemon.http().Route("GET", "/metrics/snapshot",
-                      [&daemon](const http::Request&, http::Responder responder) {
-                        std::string json = "{";
-                        for (const auto& [key, value] : daemon.metrics().Snapshot()) {
-                          if (json.size() > 1) json += ",";
-                          char number[32];
-                          std::snprintf(number, sizeof(number), "%.17g", value);
-                          json += "\"" + key + "\":" + number;
-                        }
-                        responder.Respond(http::Response::Json(200, json + "}"));
-                      });
+  RouteMetrics(daemon);
 }
 
 }  // namespace

@@ -20,8 +20,13 @@ void Metrics::Set(std::string_view key, double value) {
 }
 
 std::map<std::string, double> Metrics::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return {values_.begin(), values_.end()};
+  std::map<std::string, double> values;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    values.insert(values_.begin(), values_.end());
+  }
+  for (const auto& provider : providers_) provider(&values);
+  return values;
 }
 
 }  // namespace keel::runtime
