@@ -78,6 +78,10 @@ class Master : public std::enable_shared_from_this<Master> {
   void Subscribe(const v1::scheduler::Call& call, Encoding encoding, http::Responder responder);
   // Any other call from the subscription `stream_id`.
   std::optional<CallError> Handle(const v1::scheduler::Call& call, const std::string& stream_id);
+  // An operator's kill (keelctl kill): as if the task's framework sent KILL.
+  // Fails with 404 for a task the master does not run.
+  std::optional<CallError> OperatorKill(const std::string& framework_id,
+                                        const std::string& task_id);
   // The principal a known framework subscribed with ("" if none); nullopt
   // for an unknown framework.
   std::optional<std::string> FrameworkPrincipal(const std::string& framework_id) const;

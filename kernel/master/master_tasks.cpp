@@ -178,6 +178,19 @@ void Master::Kill(Framework& framework, const v1::scheduler::Call::Kill& kill) {
   SendToAgent(agent->second, protocol::Pack(message));
 }
 
+std::optional<CallError> Master::OperatorKill(const std::string& framework_id,
+                                              const std::string& task_id) {
+  auto f = frameworks_.find(framework_id);
+  if (f == frameworks_.end() || !f->second.tasks.count(task_id)) {
+    return CallError{404, "No task '" + task_id + "' of framework '" + framework_id + "' runs"};
+  }
+  LOG(INFO) << "operator kills task " << task_id << " of framework " << framework_id;
+  v1::scheduler::Call::Kill kill;
+  kill.mutable_task_id()->set_value(task_id);
+  Kill(f->second, kill);
+  return std::nullopt;
+}
+
 void Master::Reconcile(Framework& framework, const v1::scheduler::Call::Reconcile& reconcile) {
   const auto reason = v1::TaskStatus::REASON_RECONCILIATION;
   if (reconcile.tasks().empty()) {

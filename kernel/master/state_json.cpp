@@ -322,6 +322,22 @@ void RouteStateEndpoints(http::Server& server, std::shared_ptr<Master> master) {
     return w.Take();
   });
   Serve(server, {"/master/tasks", "/tasks"}, [m](const http::Request& r) { return Tasks(*m, r); });
+  // Keel's own: an operator kills one task (Mesos has only TEARDOWN of a
+  // whole framework). POST, so it is in the read-write realm.
+  server.Route("POST", "/master/kill_task", [m](const http::Request& r, http::Responder responder) {
+    auto framework = r.query.find("framework_id");
+    auto task = r.query.find("task_id");
+    if (framework == r.query.end() || task == r.query.end()) {
+      return responder.Respond(
+          http::Response::Text(400, "Expecting 'framework_id' and 'task_id' in the query\n"));
+    }
+    if (auto error = m->OperatorKill(framework->second, task->second)) {
+      return responder.Respond(http::Response::Text(error->status, error->message + "\n"));
+    }
+    http::Response accepted;
+    accepted.status = 202;
+    responder.Respond(std::move(accepted));
+  });
 }
 
 }  // namespace keel::master
