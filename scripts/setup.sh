@@ -14,6 +14,8 @@ PACKAGES=(
   tcpdump                      # the transport-encryption test captures loopback
   clang libclang-rt-14-dev     # libFuzzer targets
   curl python3 procps iproute2
+  chromium                     # tests/webui/: the web UI browser test (node and npm come with the machine)
+  dpkg-dev fakeroot file lintian rpm debootstrap   # packaging/: cpack DEB/RPM, lintian, test-install.sh
 )
 
 missing=()

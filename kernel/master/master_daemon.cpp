@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 
 #include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 
 #include <filesystem>
 
@@ -76,6 +77,28 @@ runtime::HttpRealm MasterRealm(const http::Request& r) {
   if (p == "/api/v1" || p == "/master/api/v1") return runtime::HttpRealm::kReadWrite;
   if (r.method == "GET" || r.method == "HEAD") return runtime::HttpRealm::kReadOnly;
   return runtime::HttpRealm::kReadWrite;
+}
+
+// The effective config as GET_FLAGS lists it: each field's JSON value,
+// strings without their quotes.
+std::map<std::string, std::string> FlagsOf(const config::MasterConfig& c) {
+  google::protobuf::Struct fields;
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(c, &json, options);
+  (void)google::protobuf::util::JsonStringToMessage(json, &fields);
+  std::map<std::string, std::string> flags;
+  for (const auto& [name, value] : fields.fields()) {
+    if (value.has_string_value()) {
+      flags[name] = value.string_value();
+    } else {
+      std::string text;
+      (void)google::protobuf::util::MessageToJsonString(value, &text);
+      flags[name] = text;
+    }
+  }
+  return flags;
 }
 
 // The configured web UI, else the installed one, else the source tree's.
@@ -194,7 +217,7 @@ runtime::DaemonSpec MasterDaemonSpec() {
       policy.classify = MasterRealm;
       runtime::GuardHttp(daemon, authentication, std::move(policy));
       RouteSchedulerApi(daemon.http(), master);
-      RouteOperatorApi(daemon.http(), master);
+      RouteOperatorApi(daemon.http(), master, {FlagsOf(c), &daemon.metrics()});
       RouteWeightsAndQuotaEndpoints(daemon.http(), master);
       RouteStateEndpoints(daemon.http(), master);
       AddMasterGauges(daemon.metrics(), master);

@@ -5,7 +5,9 @@
 #include "kernel/http/http_server.hpp"
 #include "kernel/master/call_request.hpp"
 #include "kernel/master/master.hpp"
+#include "kernel/master/operator_reads.hpp"
 #include "kernel/master/policy_protos.hpp"
+#include "kernel/runtime/metrics.hpp"
 
 namespace keel::master {
 
@@ -59,7 +61,11 @@ bool IsChange(Call::Type type) {
   return type == Call::UPDATE_WEIGHTS || type == Call::UPDATE_QUOTA;
 }
 
-Answer Dispatch(Master& master, const Call& call) {
+Answer Dispatch(Master& master, const Call& call, const OperatorApiContext& context) {
+  Response read;
+  if (AnswerRead(call.type(), {&master, context.flags, context.metrics->Snapshot()}, &read)) {
+    return {read, std::nullopt};
+  }
   switch (call.type()) {
     case Call::GET_WEIGHTS:
       return GetWeights(master);
@@ -75,7 +81,8 @@ Answer Dispatch(Master& master, const Call& call) {
   }
 }
 
-void HandleOperatorCall(Master& master, const http::Request& request, http::Responder responder) {
+void HandleOperatorCall(Master& master, const OperatorApiContext& context,
+                        const http::Request& request, http::Responder responder) {
   Encoding body_encoding = Encoding::kJson;
   if (auto refused = CheckCallRequest(request, &body_encoding)) {
     return responder.Respond(std::move(*refused));
@@ -102,7 +109,7 @@ void HandleOperatorCall(Master& master, const http::Request& request, http::Resp
           ErrorResponse(400, "Invalid " + Call::Type_Name(call.type()) + ": " + *bad));
     }
   }
-  Answer answer = Dispatch(master, call);
+  Answer answer = Dispatch(master, call, context);
   if (answer.error) {
     return responder.Respond(ErrorResponse(answer.error->status, answer.error->message));
   }
@@ -114,11 +121,13 @@ void HandleOperatorCall(Master& master, const http::Request& request, http::Resp
 
 }  // namespace
 
-void RouteOperatorApi(http::Server& server, std::shared_ptr<Master> master) {
+void RouteOperatorApi(http::Server& server, std::shared_ptr<Master> master,
+                      OperatorApiContext context) {
   for (const char* path : {"/api/v1", "/master/api/v1"}) {
-    server.Route("*", path, [master](const http::Request& request, http::Responder responder) {
-      HandleOperatorCall(*master, request, std::move(responder));
-    });
+    server.Route("*", path,
+                 [master, context](const http::Request& request, http::Responder responder) {
+                   HandleOperatorCall(*master, context, request, std::move(responder));
+                 });
   }
 }
 

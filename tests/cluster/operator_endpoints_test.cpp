@@ -1,0 +1,231 @@
+// The master's operator endpoints as Mesos tools read them: /master/state
+// and its aliases, /master/tasks, /metrics/snapshot with Mesos's key names,
+// /metrics for Prometheus, the web UI's files, and the agent's sandbox
+// files refusing every way out.
+#include <gmock/gmock.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+#include <gtest/gtest.h>
+
+#include "tests/cluster/cluster_fixture.hpp"
+#include "tests/support/http_client.hpp"
+#include "tests/support/test_framework.hpp"
+
+namespace keel::test {
+namespace {
+
+using google::protobuf::Struct;
+using google::protobuf::Value;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+Struct ParseJson(const std::string& json) {
+  Struct s;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &s).ok()) << json;
+  return s;
+}
+
+const Value& At(const Struct& s, const std::string& key) {
+  static const Value kNull;
+  auto it = s.fields().find(key);
+  return it == s.fields().end() ? kNull : it->second;
+}
+
+class OperatorEndpointsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ClusterOptions o = FastCluster();
+    o.master_flags.push_back("--max_completed_tasks_per_framework=2");
+    cluster = std::make_unique<LocalCluster>(o);
+    ASSERT_TRUE(WaitForHttp("127.0.0.1", cluster->master_port, "/health", 200, 10000));
+    framework = std::make_unique<TestFramework>(cluster->master_address());
+  }
+
+  // Runs `command` as task `id` to its end.
+  void Run(const std::string& id, const std::string& command, v1::TaskState end) {
+    auto offer = framework->TakeOffer();
+    ASSERT_TRUE(offer);
+    ASSERT_TRUE(framework->Launch(*offer, TestFramework::CommandTask(id, *offer, command)).ok());
+    ASSERT_TRUE(framework->WaitForState(id, end));
+  }
+
+  HttpResult Get(const std::string& target, uint16_t port = 0) {
+    return HttpRequest("127.0.0.1", port ? port : cluster->master_port, "GET", target);
+  }
+
+  std::unique_ptr<LocalCluster> cluster;
+  std::unique_ptr<TestFramework> framework;
+};
+
+TEST_F(OperatorEndpointsTest, StateShowsAgentsFrameworksAndTasksInMesosShapes) {
+  Run("done", "true", v1::TASK_FINISHED);
+  auto offer = framework->TakeOffer();
+  ASSERT_TRUE(offer);
+  ASSERT_TRUE(
+      framework->Launch(*offer, TestFramework::CommandTask("long", *offer, "sleep 30")).ok());
+  ASSERT_TRUE(framework->WaitForState("long", v1::TASK_RUNNING));
+
+  for (const char* path : {"/master/state", "/state", "/state.json", "/master/state.json"}) {
+    HttpResult r = Get(path);
+    ASSERT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.headers["content-type"], "application/json") << path;
+  }
+  Struct state = ParseJson(Get("/master/state").body);
+  EXPECT_EQ(At(state, "activated_slaves").number_value(), 1);
+  EXPECT_THAT(At(state, "pid").string_value(), HasSubstr("master@127.0.0.1:"));
+
+  const auto& slaves = At(state, "slaves").list_value().values();
+  ASSERT_EQ(slaves.size(), 1);
+  const Struct& agent = slaves[0].struct_value();
+  // Resources in the model form, ranges as text.
+  EXPECT_EQ(At(At(agent, "resources").struct_value(), "cpus").number_value(), 2);
+  EXPECT_EQ(At(At(agent, "resources").struct_value(), "mem").number_value(), 1024);
+  EXPECT_EQ(At(At(agent, "resources").struct_value(), "ports").string_value(), "[31000-32000]");
+  EXPECT_NEAR(At(At(agent, "used_resources").struct_value(), "cpus").number_value(), 0.1, 1e-9);
+  EXPECT_THAT(At(agent, "pid").string_value(),
+              HasSubstr("slave(1)@127.0.0.1:" + std::to_string(cluster->agent_port)));
+
+  const auto& frameworks = At(state, "frameworks").list_value().values();
+  ASSERT_EQ(frameworks.size(), 1);
+  const Struct& f = frameworks[0].struct_value();
+  EXPECT_EQ(At(f, "id").string_value(), framework->client().framework_id());
+  EXPECT_TRUE(At(f, "active").bool_value());
+  const auto& tasks = At(f, "tasks").list_value().values();
+  ASSERT_EQ(tasks.size(), 1);
+  EXPECT_EQ(At(tasks[0].struct_value(), "id").string_value(), "long");
+  EXPECT_EQ(At(tasks[0].struct_value(), "state").string_value(), "TASK_RUNNING");
+  EXPECT_EQ(At(tasks[0].struct_value(), "slave_id").string_value(), At(agent, "id").string_value());
+  const auto& completed = At(f, "completed_tasks").list_value().values();
+  ASSERT_EQ(completed.size(), 1);
+  const Struct& done = completed[0].struct_value();
+  EXPECT_EQ(At(done, "state").string_value(), "TASK_FINISHED");
+  const auto& statuses = At(done, "statuses").list_value().values();
+  ASSERT_GE(statuses.size(), 2);
+  EXPECT_EQ(At(statuses[statuses.size() - 1].struct_value(), "state").string_value(),
+            "TASK_FINISHED");
+
+  Struct page = ParseJson(Get("/master/tasks?limit=1&order=des").body);
+  ASSERT_EQ(At(page, "tasks").list_value().values_size(), 1);
+  Struct one = ParseJson(Get("/master/tasks?task_id=done").body);
+  ASSERT_EQ(At(one, "tasks").list_value().values_size(), 1);
+  EXPECT_EQ(At(At(one, "tasks").list_value().values(0).struct_value(), "id").string_value(),
+            "done");
+  EXPECT_EQ(At(ParseJson(Get("/master/slaves").body), "slaves").list_value().values_size(), 1);
+  EXPECT_EQ(At(ParseJson(Get("/master/frameworks").body), "frameworks").list_value().values_size(),
+            1);
+}
+
+TEST_F(OperatorEndpointsTest, MetricsCarryMesosKeyNames) {
+  Run("ok", "true", v1::TASK_FINISHED);
+  Run("bad", "exit 2", v1::TASK_FAILED);
+  Struct m = ParseJson(Get("/metrics/snapshot").body);
+  EXPECT_EQ(At(m, "master/cpus_total").number_value(), 2);
+  EXPECT_EQ(At(m, "master/mem_total").number_value(), 1024);
+  EXPECT_EQ(At(m, "master/slaves_active").number_value(), 1);
+  EXPECT_EQ(At(m, "master/frameworks_active").number_value(), 1);
+  EXPECT_EQ(At(m, "master/tasks_finished").number_value(), 1);
+  EXPECT_EQ(At(m, "master/tasks_failed").number_value(), 1);
+  EXPECT_EQ(At(m, "master/tasks_running").number_value(), 0);
+  EXPECT_EQ(At(m, "master/elected").number_value(), 1);
+  EXPECT_GT(At(m, "master/uptime_secs").number_value(), 0);
+  EXPECT_TRUE(m.fields().count("master/cpus_used"));
+  EXPECT_TRUE(m.fields().count("master/allocation_run_ms"));
+
+  HttpResult prometheus = Get("/metrics");
+  EXPECT_EQ(prometheus.status, 200);
+  EXPECT_THAT(prometheus.headers["content-type"], HasSubstr("text/plain"));
+  EXPECT_THAT(prometheus.body, HasSubstr("\nkeel_master_cpus_total 2\n"));
+  EXPECT_THAT(prometheus.body, HasSubstr("\nkeel_master_tasks_finished 1\n"));
+}
+
+TEST_F(OperatorEndpointsTest, OperatorApiReadsInMesosShapes) {
+  Run("done", "true", v1::TASK_FINISHED);
+  auto call = [&](const std::string& type) {
+    HttpResult r =
+        HttpRequest("127.0.0.1", cluster->master_port, "POST", "/api/v1",
+                    R"({"type":")" + type + "\"}", {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 200) << type << ": " << r.body;
+    Struct body = ParseJson(r.body);
+    EXPECT_EQ(At(body, "type").string_value(), type);
+    return body;
+  };
+  EXPECT_TRUE(At(At(call("GET_HEALTH"), "get_health").struct_value(), "healthy").bool_value());
+  EXPECT_FALSE(
+      At(At(At(call("GET_VERSION"), "get_version").struct_value(), "version_info").struct_value(),
+         "version")
+          .string_value()
+          .empty());
+  EXPECT_THAT(call("GET_FLAGS").DebugString(), HasSubstr("work_dir"));
+  EXPECT_THAT(call("GET_METRICS").DebugString(), HasSubstr("master/cpus_total"));
+  const Struct agents = At(call("GET_AGENTS"), "get_agents").struct_value();
+  ASSERT_EQ(At(agents, "agents").list_value().values_size(), 1);
+  const Struct agent = At(agents, "agents").list_value().values(0).struct_value();
+  EXPECT_TRUE(At(agent, "active").bool_value());
+  // Resources in protobuf form here, as Mesos's operator API has them.
+  EXPECT_THAT(At(agent, "total_resources").DebugString(), HasSubstr("SCALAR"));
+  const Struct frameworks = At(call("GET_FRAMEWORKS"), "get_frameworks").struct_value();
+  EXPECT_EQ(At(frameworks, "frameworks").list_value().values_size(), 1);
+  const Struct state = At(call("GET_STATE"), "get_state").struct_value();
+  for (const char* part : {"get_tasks", "get_frameworks", "get_agents", "get_executors"}) {
+    EXPECT_TRUE(state.fields().count(part)) << part;
+  }
+  EXPECT_THAT(At(call("GET_TASKS"), "get_tasks").DebugString(), HasSubstr("TASK_FINISHED"));
+}
+
+TEST_F(OperatorEndpointsTest, HistoryOfEndedTasksIsBounded) {
+  for (const char* id : {"t1", "t2", "t3"}) Run(id, "true", v1::TASK_FINISHED);
+  // A task moves to the history once its end is acknowledged.
+  Struct state;
+  for (int i = 0; i < 50; ++i) {
+    state = ParseJson(Get("/master/state").body);
+    const auto& f = At(state, "frameworks").list_value().values(0).struct_value();
+    if (At(f, "tasks").list_value().values_size() == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const auto& f = At(state, "frameworks").list_value().values(0).struct_value();
+  const auto& completed = At(f, "completed_tasks").list_value().values();
+  ASSERT_EQ(completed.size(), 2);  // --max_completed_tasks_per_framework=2: the newest two
+  EXPECT_EQ(At(completed[0].struct_value(), "id").string_value(), "t3");
+  EXPECT_EQ(At(completed[1].struct_value(), "id").string_value(), "t2");
+}
+
+TEST_F(OperatorEndpointsTest, WebUiIsServedAndItsDirectoryIsNotLeft) {
+  HttpResult index = Get("/");
+  ASSERT_EQ(index.status, 200);
+  EXPECT_THAT(index.headers["content-type"], HasSubstr("text/html"));
+  EXPECT_THAT(index.body, HasSubstr("<html"));
+  EXPECT_EQ(Get("/no-such-file.js").status, 404);
+  for (const char* escape : {"/../../../../etc/passwd", "/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+                             "/..%2f..%2f..%2fetc%2fpasswd"}) {
+    HttpResult r = Get(escape);
+    EXPECT_TRUE(r.status == 403 || r.status == 400) << escape << ": " << r.status;
+    EXPECT_THAT(r.body, Not(HasSubstr("root:")));
+  }
+}
+
+TEST_F(OperatorEndpointsTest, SandboxFilesRefuseEveryWayOut) {
+  auto offer = framework->TakeOffer();
+  ASSERT_TRUE(offer);
+  // The task leaves a symlink pointing out of its sandbox.
+  ASSERT_TRUE(framework
+                  ->Launch(*offer, TestFramework::CommandTask("links", *offer,
+                                                              "ln -s /etc/passwd out; echo inside"))
+                  .ok());
+  ASSERT_TRUE(framework->WaitForState("links", v1::TASK_FINISHED));
+  const std::string base = "/files/read?path=/frameworks/" + framework->client().framework_id() +
+                           "/executors/links/runs/latest";
+  HttpResult inside = Get(base + "/stdout&offset=0", cluster->agent_port);
+  EXPECT_EQ(inside.status, 200);
+  EXPECT_THAT(inside.body, HasSubstr("inside"));
+  EXPECT_EQ(inside.headers["access-control-allow-origin"], "*");
+  for (const std::string& out : {base + "/out", base + "/../../../../../../../etc/passwd",
+                                 base + "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+                                 std::string("/files/read?path=/etc/passwd")}) {
+    HttpResult r = Get(out + "&offset=0", cluster->agent_port);
+    EXPECT_TRUE(r.status == 403 || r.status == 404) << out << ": " << r.status;
+    EXPECT_THAT(r.body, Not(HasSubstr("root:"))) << out;
+  }
+}
+
+}  // namespace
+}  // namespace keel::test
