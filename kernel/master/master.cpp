@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "keel/internal/agent_protocol.pb.h"
+#include "kernel/master/operator_events.hpp"
 #include "kernel/master/transport_service.hpp"
 #include "kernel/protocol/protocol_message.hpp"
 #include "kernel/runtime/uuid.hpp"
@@ -33,7 +34,9 @@ Master::Master(runtime::Daemon& daemon, MasterOptions options, std::shared_ptr<A
       id_(runtime::RandomUuid()),
       start_time_(NowSeconds()),
       allocation_timer_(daemon.io()),
-      ping_timer_(daemon.io()) {}
+      ping_timer_(daemon.io()) {
+  operator_events_ = std::make_unique<OperatorEvents>(daemon.io(), options_.heartbeat_interval);
+}
 
 Master::~Master() = default;
 

@@ -34,6 +34,7 @@ class StatusUpdate;
 
 namespace keel::master {
 
+class OperatorEvents;
 class TransportService;
 
 struct MasterOptions {
@@ -78,6 +79,9 @@ class Master : public std::enable_shared_from_this<Master> {
   void Subscribe(const v1::scheduler::Call& call, Encoding encoding, http::Responder responder);
   // Any other call from the subscription `stream_id`.
   std::optional<CallError> Handle(const v1::scheduler::Call& call, const std::string& stream_id);
+  // The operator API's SUBSCRIBE: a stream of the cluster's changes.
+  void SubscribeOperator(http::Responder responder, Encoding encoding);
+
   // An operator's kill (keelctl kill): as if the task's framework sent KILL.
   // Fails with 404 for a task the master does not run.
   std::optional<CallError> OperatorKill(const std::string& framework_id,
@@ -156,6 +160,16 @@ class Master : public std::enable_shared_from_this<Master> {
   // unreachable states).
   void CountTaskState(v1::TaskState state);
 
+  // Operator events (master_operator_events.cpp); each a no-op while nobody
+  // subscribed.
+  void NotifyTaskAdded(const Task& task);
+  void NotifyTaskUpdated(const std::string& framework_id, const v1::TaskStatus& status,
+                         v1::TaskState state);
+  void NotifyAgentAdded(const Agent& agent);
+  void NotifyAgentRemoved(const std::string& agent_id);
+  void NotifyFramework(const Framework& framework, bool added);
+  void NotifyFrameworkRemoved(const v1::FrameworkInfo& info);
+
   // Agents (master_agents.cpp).
   void OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& message);
   // With agent authentication on: whether the registration's credential
@@ -191,6 +205,7 @@ class Master : public std::enable_shared_from_this<Master> {
   std::map<PeerId, std::string> agent_by_peer_;
   std::map<std::string, Offer> offers_;
   std::deque<Framework> completed_frameworks_;
+  std::unique_ptr<OperatorEvents> operator_events_;
   double last_allocation_ms_ = 0;
 
   uint64_t next_framework_ = 0;

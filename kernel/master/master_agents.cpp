@@ -157,6 +157,7 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
   reply.set_ping_interval_seconds(ping);
   reply.set_ping_timeout_seconds(ping * options_.max_agent_ping_timeouts);
   transport_.Send(peer, protocol::Pack(reply));
+  NotifyAgentAdded(agent);
   LOG(INFO) << (is_new ? "agent registered: " : "agent re-registered: ") << id << " ("
             << info.hostname() << ", " << agent.total.ToString() << ")";
   RequestAllocation();
@@ -200,6 +201,7 @@ void Master::MarkUnreachable(Agent& agent) {
                << " pings unanswered";
   for (const std::string& offer : std::set<std::string>(agent.offers)) RescindOffer(offer, true);
   allocator_.RemoveAgent(agent.id);
+  NotifyAgentRemoved(agent.id);
   agent.reachable = false;
   agent.connected = false;
   agent_by_peer_.erase(agent.peer);

@@ -105,6 +105,7 @@ void Master::Subscribe(const Call& call, Encoding encoding, http::Responder resp
     allocator_.UpdateFramework(id, spec);
     allocator_.ActivateFramework(id);
   }
+  NotifyFramework(framework, is_new);
   LOG(INFO) << (is_new ? "framework " : "framework re-subscribed: ") << id << " ('" << info.name()
             << "')";
 
@@ -148,6 +149,7 @@ void Master::OnStreamClosed(const std::string& framework_id, const std::string& 
   framework.stream.reset();
   framework.heartbeat->Cancel();
   allocator_.DeactivateFramework(framework_id);
+  NotifyFramework(framework, false);
   for (const std::string& offer : std::set<std::string>(framework.offers)) {
     RescindOffer(offer, false);
   }
@@ -198,6 +200,7 @@ void Master::RemoveFramework(const std::string& framework_id, const std::string&
   while (framework.completed_tasks.size() > options_.max_completed_tasks_per_framework) {
     framework.completed_tasks.pop_front();
   }
+  NotifyFrameworkRemoved(framework.info);
   completed_frameworks_.push_back(std::move(framework));
   if (completed_frameworks_.size() > options_.max_completed_frameworks) {
     completed_frameworks_.pop_front();

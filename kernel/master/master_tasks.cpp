@@ -38,6 +38,7 @@ void Master::SendUpdate(Framework& framework, const v1::TaskStatus& status) {
   if (status.source() == v1::TaskStatus::SOURCE_MASTER &&
       status.reason() != v1::TaskStatus::REASON_RECONCILIATION) {
     CountTaskState(status.state());
+    NotifyTaskUpdated(framework.id, status, status.state());
   }
   v1::scheduler::Event event;
   event.set_type(v1::scheduler::Event::UPDATE);
@@ -84,7 +85,7 @@ void Master::Launch(Framework& framework, Agent& agent, const v1::TaskInfo& info
   task.agent_id = agent.id;
   task.role = role;
   task.resources = resources;
-  framework.tasks.emplace(task_id, std::move(task));
+  NotifyTaskAdded(framework.tasks.emplace(task_id, std::move(task)).first->second);
   agent.tasks.insert({framework.id, task_id});
 
   internal::RunTask run;
@@ -132,6 +133,9 @@ void Master::OnStatusUpdate(const PeerId& peer, const internal::StatusUpdate& up
     if (IsTerminal(task.state) || task.state == v1::TASK_UNREACHABLE) RecoverTaskResources(task);
   }
   // A disconnected framework misses it; the agent sends it again.
+  if (auto t = framework.tasks.find(task_id); t != framework.tasks.end()) {
+    NotifyTaskUpdated(framework_id, status, t->second.state);
+  }
   if (framework.connected()) SendUpdate(framework, status);
 }
 

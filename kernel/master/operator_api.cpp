@@ -100,6 +100,9 @@ void HandleOperatorCall(Master& master, const OperatorApiContext& context,
     return responder.Respond(
         ErrorResponse(400, "Failed to validate master::Call: Expecting 'type' to be present"));
   }
+  if (call.type() == Call::SUBSCRIBE) {
+    return master.SubscribeOperator(std::move(responder), *response_encoding);
+  }
   if (body_encoding == Encoding::kJson && IsChange(call.type())) {
     // A misspelt field of a change must not pass for an absent one: a quota
     // config whose "limit" is ignored would reset the role's quota.

@@ -24,6 +24,8 @@ void FillStatuses(const std::vector<TaskStatusEntry>& statuses, const v1::TaskID
   }
 }
 
+}  // namespace
+
 void FillTask(const Task& t, v1::Task* out) {
   out->set_name(t.info.name());
   *out->mutable_task_id() = t.info.task_id();
@@ -37,6 +39,8 @@ void FillTask(const Task& t, v1::Task* out) {
     out->set_status_update_uuid(t.status->uuid());
   }
 }
+
+namespace {
 
 void FillCompletedTask(const std::string& framework_id, const CompletedTask& t, v1::Task* out) {
   out->set_name(t.name);
@@ -57,6 +61,8 @@ void FillTasks(const Master& m, Response::GetTasks* out) {
     for (const auto& t : f.completed_tasks) FillCompletedTask(f.id, t, out->add_completed_tasks());
   }
 }
+
+}  // namespace
 
 void FillFramework(const Master& m, const Framework& f, Response::GetFrameworks::Framework* out) {
   *out->mutable_framework_info() = f.info;
@@ -86,6 +92,8 @@ void FillFramework(const Master& m, const Framework& f, Response::GetFrameworks:
   protocol::ToProto(offered, out->mutable_offered_resources());
 }
 
+namespace {
+
 void FillFrameworks(const Master& m, Response::GetFrameworks* out) {
   for (const auto& [id, f] : m.frameworks()) FillFramework(m, f, out->add_frameworks());
   for (const auto& f : m.completed_frameworks()) {
@@ -93,34 +101,47 @@ void FillFrameworks(const Master& m, Response::GetFrameworks* out) {
   }
 }
 
+}  // namespace
+
+void FillAgent(const Master& m, const Agent& a, Response::GetAgents::Agent* agent) {
+  *agent->mutable_agent_info() = a.info;
+  agent->set_active(a.connected);
+  agent->set_version(KEEL_VERSION);
+  agent->set_pid("slave(1)@" + a.ip + ":" + std::to_string(a.info.port()));
+  SetTime(a.registered_time, agent->mutable_registered_time());
+  protocol::ToProto(a.total, agent->mutable_total_resources());
+  Resources allocated, offered;
+  for (const auto& [fid, tid] : a.tasks) {
+    auto f = m.frameworks().find(fid);
+    if (f == m.frameworks().end()) continue;
+    auto t = f->second.tasks.find(tid);
+    if (t != f->second.tasks.end() && !t->second.resources_recovered) {
+      allocated += t->second.resources;
+    }
+  }
+  for (const auto& oid : a.offers) {
+    if (auto o = m.offers().find(oid); o != m.offers().end()) offered += o->second.resources;
+  }
+  protocol::ToProto(allocated, agent->mutable_allocated_resources());
+  protocol::ToProto(offered, agent->mutable_offered_resources());
+}
+
+namespace {
+
 void FillAgents(const Master& m, Response::GetAgents* out) {
   for (const auto& [id, a] : m.agents()) {
-    if (!a.reachable) continue;
-    auto* agent = out->add_agents();
-    *agent->mutable_agent_info() = a.info;
-    agent->set_active(a.connected);
-    agent->set_version(KEEL_VERSION);
-    agent->set_pid("slave(1)@" + a.ip + ":" + std::to_string(a.info.port()));
-    SetTime(a.registered_time, agent->mutable_registered_time());
-    protocol::ToProto(a.total, agent->mutable_total_resources());
-    Resources allocated, offered;
-    for (const auto& [fid, tid] : a.tasks) {
-      auto f = m.frameworks().find(fid);
-      if (f == m.frameworks().end()) continue;
-      auto t = f->second.tasks.find(tid);
-      if (t != f->second.tasks.end() && !t->second.resources_recovered) {
-        allocated += t->second.resources;
-      }
-    }
-    for (const auto& oid : a.offers) {
-      if (auto o = m.offers().find(oid); o != m.offers().end()) offered += o->second.resources;
-    }
-    protocol::ToProto(allocated, agent->mutable_allocated_resources());
-    protocol::ToProto(offered, agent->mutable_offered_resources());
+    if (a.reachable) FillAgent(m, a, out->add_agents());
   }
 }
 
 }  // namespace
+
+void FillState(const Master& m, Response::GetState* state) {
+  FillTasks(m, state->mutable_get_tasks());
+  state->mutable_get_executors();
+  FillFrameworks(m, state->mutable_get_frameworks());
+  FillAgents(m, state->mutable_get_agents());
+}
 
 bool AnswerRead(v1::master::Call::Type type, const OperatorReadContext& context,
                 Response* response) {
@@ -153,11 +174,7 @@ bool AnswerRead(v1::master::Call::Type type, const OperatorReadContext& context,
       return true;
     case Call::GET_STATE: {
       response->set_type(Response::GET_STATE);
-      auto* state = response->mutable_get_state();
-      FillTasks(m, state->mutable_get_tasks());
-      state->mutable_get_executors();
-      FillFrameworks(m, state->mutable_get_frameworks());
-      FillAgents(m, state->mutable_get_agents());
+      FillState(m, response->mutable_get_state());
       return true;
     }
     case Call::GET_AGENTS:

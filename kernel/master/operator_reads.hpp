@@ -12,6 +12,18 @@
 namespace keel::master {
 
 class Master;
+struct Task;
+struct Agent;
+struct Framework;
+
+// One record each, as GET_STATE and the operator events carry them.
+void FillTask(const Task& task, v1::Task* out);
+void FillAgent(const Master& master, const Agent& agent,
+               v1::master::Response::GetAgents::Agent* out);
+void FillFramework(const Master& master, const Framework& framework,
+                   v1::master::Response::GetFrameworks::Framework* out);
+// The whole state, as GET_STATE answers it.
+void FillState(const Master& master, v1::master::Response::GetState* out);
 
 // What the reads need besides the master: its effective config as flags
 // ("name" -> value as text) and a metrics snapshot.

@@ -6,6 +6,9 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/cluster/cluster_fixture.hpp"
 #include "tests/support/http_client.hpp"
@@ -49,6 +52,23 @@ class OperatorEndpointsTest : public ::testing::Test {
     ASSERT_TRUE(framework->WaitForState(id, end));
   }
 
+  // The state once `count` ended tasks of the framework were acknowledged
+  // and moved to its history.
+  Struct StateWithCompleted(int count) {
+    Struct state;
+    for (int i = 0; i < 100; ++i) {
+      state = ParseJson(Get("/master/state").body);
+      const auto& frameworks = At(state, "frameworks").list_value();
+      if (frameworks.values_size() > 0 &&
+          At(frameworks.values(0).struct_value(), "completed_tasks").list_value().values_size() >=
+              count) {
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return state;
+  }
+
   HttpResult Get(const std::string& target, uint16_t port = 0) {
     return HttpRequest("127.0.0.1", port ? port : cluster->master_port, "GET", target);
   }
@@ -70,7 +90,7 @@ TEST_F(OperatorEndpointsTest, StateShowsAgentsFrameworksAndTasksInMesosShapes) {
     ASSERT_EQ(r.status, 200) << path;
     EXPECT_EQ(r.headers["content-type"], "application/json") << path;
   }
-  Struct state = ParseJson(Get("/master/state").body);
+  Struct state = StateWithCompleted(1);
   EXPECT_EQ(At(state, "activated_slaves").number_value(), 1);
   EXPECT_THAT(At(state, "pid").string_value(), HasSubstr("master@127.0.0.1:"));
 
@@ -170,6 +190,66 @@ TEST_F(OperatorEndpointsTest, OperatorApiReadsInMesosShapes) {
     EXPECT_TRUE(state.fields().count(part)) << part;
   }
   EXPECT_THAT(At(call("GET_TASKS"), "get_tasks").DebugString(), HasSubstr("TASK_FINISHED"));
+}
+
+// Reads an operator SUBSCRIBE stream on a raw socket, as any client would,
+// until `needle` arrived or `timeout` passed; returns what was read.
+class RawStream {
+ public:
+  RawStream(uint16_t port, const std::string& body) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    const std::string request =
+        "POST /api/v1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    ::send(fd_, request.data(), request.size(), MSG_NOSIGNAL);
+    timeval tv{0, 100000};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  }
+  ~RawStream() { ::close(fd_); }
+
+  bool ReadUntil(const std::string& needle, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    char buf[4096];
+    while (data_.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+      ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n > 0) data_.append(buf, n);
+      if (n == 0) break;
+    }
+    return data_.find(needle) != std::string::npos;
+  }
+  const std::string& data() const { return data_; }
+
+ private:
+  int fd_ = -1;
+  std::string data_;
+};
+
+TEST_F(OperatorEndpointsTest, OperatorSubscribeStreamsTheClustersChanges) {
+  RawStream stream(cluster->master_port, R"({"type":"SUBSCRIBE"})");
+  ASSERT_TRUE(stream.ReadUntil("\"SUBSCRIBED\"", std::chrono::seconds(10))) << stream.data();
+  EXPECT_THAT(stream.data(), HasSubstr("HTTP/1.1 200"));
+  EXPECT_THAT(stream.data(), HasSubstr("heartbeat_interval_seconds"));
+  EXPECT_THAT(stream.data(), HasSubstr("get_state"));
+
+  Run("watched", "true", v1::TASK_FINISHED);
+  ASSERT_TRUE(stream.ReadUntil("TASK_FINISHED", std::chrono::seconds(10))) << stream.data();
+  EXPECT_THAT(stream.data(), HasSubstr("\"TASK_ADDED\""));
+  EXPECT_THAT(stream.data(), HasSubstr("\"TASK_UPDATED\""));
+  EXPECT_THAT(stream.data(), HasSubstr("\"watched\""));
+
+  // A second framework coming and going is told too.
+  {
+    TestFramework other(cluster->master_address());
+    ASSERT_TRUE(other.TakeOffer(std::chrono::seconds(5)) || true);
+  }
+  EXPECT_TRUE(stream.ReadUntil("\"FRAMEWORK_UPDATED\"", std::chrono::seconds(10))) << stream.data();
+  EXPECT_THAT(stream.data(), HasSubstr("\"FRAMEWORK_ADDED\""));
 }
 
 TEST_F(OperatorEndpointsTest, HistoryOfEndedTasksIsBounded) {

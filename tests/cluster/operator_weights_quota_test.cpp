@@ -243,7 +243,8 @@ TEST_F(OperatorTest, MalformedAndUnimplementedCalls) {
       {"garbage protobuf",
        Post(port(), "/api/v1", "\xff\xff\xff", {{"Content-Type", "application/x-protobuf"}}), 400,
        "protobuf"},
-      {"GET_STATE", Call(R"({"type":"GET_STATE"})"), 501, "GET_STATE"},
+      {"GET_MAINTENANCE_STATUS", Call(R"({"type":"GET_MAINTENANCE_STATUS"})"), 501,
+       "GET_MAINTENANCE_STATUS"},
       {"TEARDOWN", Call(R"({"type":"TEARDOWN","teardown":{"framework_id":{"value":"f"}}})"), 501,
        "TEARDOWN"},
   };
