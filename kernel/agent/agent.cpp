@@ -81,6 +81,8 @@ Status Agent::Start() {
     updates_.SetConnected(false);
   });
   if (link_->connected()) Register();
+  start_time_ = runtime::NowSeconds();
+  RouteEndpoints();
   std::weak_ptr<Agent> weak = weak_from_this();
   RouteSandboxFiles(daemon_.http(),
                     [weak](const std::string& framework_id,

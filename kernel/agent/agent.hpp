@@ -77,6 +77,11 @@ class Agent : public std::enable_shared_from_this<Agent> {
   std::string SandboxOf(const std::string& framework_id, const std::string& task_id,
                         const ContainerId& container_id) const;
 
+  // GET /state and /monitor/statistics (agent_endpoints.cpp).
+  void RouteEndpoints();
+  std::string StateJson() const;
+  std::string StatisticsJson() const;
+
   runtime::Daemon& daemon_;
   AgentOptions options_;
   std::shared_ptr<MasterLink> link_;
@@ -93,6 +98,7 @@ class Agent : public std::enable_shared_from_this<Agent> {
   // No ping from the master for this long: register again.
   runtime::Timer ping_watch_;
   std::chrono::nanoseconds ping_timeout_{std::chrono::seconds(75)};
+  double start_time_ = 0;
 };
 
 }  // namespace keel::agent

@@ -7,6 +7,7 @@
 #include "kernel/http/http_server.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/runtime/json_writer.hpp"
+#include "kernel/runtime/model_resources_json.hpp"
 
 namespace keel::master {
 
@@ -14,22 +15,7 @@ namespace {
 
 using runtime::JsonWriter;
 
-// Mesos's model form: the four scalars always there, ranges and sets as
-// their text.
-void WriteResources(JsonWriter& w, const Resources& r) {
-  w.BeginObject();
-  for (const char* name : {"cpus", "gpus", "mem", "disk"}) w.Field(name, r.GetScalar(name).value());
-  for (const std::string& name : r.Names()) {
-    if (name == "cpus" || name == "gpus" || name == "mem" || name == "disk") continue;
-    Ranges ranges = r.GetRanges(name);
-    if (!ranges.empty()) {
-      w.Field(name, ranges.ToString());
-    } else {
-      w.Field(name, r.GetScalar(name).value());
-    }
-  }
-  w.EndObject();
-}
+void WriteResources(JsonWriter& w, const Resources& r) { runtime::WriteModelResources(w, r); }
 
 void WriteStatuses(JsonWriter& w, const std::vector<TaskStatusEntry>& statuses) {
   w.Key("statuses").BeginArray();

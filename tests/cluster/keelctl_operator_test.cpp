@@ -136,6 +136,7 @@ TEST_F(KeelctlOperatorTest, TasksTableShowsARunningTaskAndItsJsonParses) {
 
   const RunResult agents_table = Keelctl({"agents"});
   ASSERT_EQ(agents_table.exit_code, 0) << agents_table.err;
+  ASSERT_EQ(Lines(agents_table.out).size(), 2u) << agents_table.out;
   EXPECT_EQ(Cells(Lines(agents_table.out)[0]),
             (std::vector<std::string>{"ID", "HOSTNAME", "CPUS", "MEM", "ACTIVE"}));
   EXPECT_THAT(Lines(agents_table.out)[1], AllOf(HasSubstr("0.1/2"), HasSubstr("32/1024"),

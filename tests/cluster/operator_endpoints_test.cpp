@@ -252,6 +252,54 @@ TEST_F(OperatorEndpointsTest, OperatorSubscribeStreamsTheClustersChanges) {
   EXPECT_THAT(stream.data(), HasSubstr("\"FRAMEWORK_ADDED\""));
 }
 
+TEST_F(OperatorEndpointsTest, AgentServesItsStateAndContainerStatistics) {
+  auto offer = framework->TakeOffer();
+  ASSERT_TRUE(offer);
+  // Burns a little CPU, then waits.
+  ASSERT_TRUE(
+      framework
+          ->Launch(*offer, TestFramework::CommandTask(
+                               "busy", *offer,
+                               "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 30"))
+          .ok());
+  ASSERT_TRUE(framework->WaitForState("busy", v1::TASK_RUNNING));
+
+  Struct state = ParseJson(Get("/state", cluster->agent_port).body);
+  EXPECT_EQ(At(At(state, "resources").struct_value(), "cpus").number_value(), 2);
+  const auto& frameworks = At(state, "frameworks").list_value().values();
+  ASSERT_EQ(frameworks.size(), 1);
+  const auto& executors = At(frameworks[0].struct_value(), "executors").list_value().values();
+  ASSERT_EQ(executors.size(), 1);
+  EXPECT_EQ(At(executors[0].struct_value(), "id").string_value(), "busy");
+  EXPECT_FALSE(At(executors[0].struct_value(), "directory").string_value().empty());
+
+  // Statistics in Mesos's shape; the CPU time grows as the task runs.
+  Struct stats;
+  for (int i = 0; i < 50; ++i) {
+    HttpResult r = Get("/monitor/statistics", cluster->agent_port);
+    ASSERT_EQ(r.status, 200);
+    google::protobuf::ListValue list;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &list).ok()) << r.body;
+    ASSERT_EQ(list.values_size(), 1) << r.body;
+    stats = list.values(0).struct_value();
+    const Struct& s = At(stats, "statistics").struct_value();
+    if (At(s, "cpus_user_time_secs").number_value() +
+            At(s, "cpus_system_time_secs").number_value() >
+        0) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(At(stats, "executor_id").string_value(), "busy");
+  EXPECT_EQ(At(stats, "framework_id").string_value(), framework->client().framework_id());
+  const Struct& s = At(stats, "statistics").struct_value();
+  EXPECT_GT(At(s, "timestamp").number_value(), 0);
+  EXPECT_GT(
+      At(s, "cpus_user_time_secs").number_value() + At(s, "cpus_system_time_secs").number_value(),
+      0);
+  EXPECT_GT(At(s, "mem_rss_bytes").number_value(), 0);
+}
+
 TEST_F(OperatorEndpointsTest, HistoryOfEndedTasksIsBounded) {
   for (const char* id : {"t1", "t2", "t3"}) Run(id, "true", v1::TASK_FINISHED);
   // A task moves to the history once its end is acknowledged.

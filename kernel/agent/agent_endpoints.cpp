@@ -1,0 +1,118 @@
+// The agent's own endpoints in Mesos's shapes: GET /state (also
+// /slave(1)/state and /state.json) and GET /monitor/statistics (also
+// /monitor/statistics.json), the usage of every running container as the
+// containerizer and its isolators measure it.
+#include "kernel/agent/agent.hpp"
+#include "kernel/http/http_server.hpp"
+#include "kernel/protocol/resource_conversion.hpp"
+#include "kernel/runtime/json_writer.hpp"
+#include "kernel/runtime/model_resources_json.hpp"
+
+namespace keel::agent {
+
+using runtime::JsonWriter;
+
+std::string Agent::StateJson() const {
+  JsonWriter w;
+  w.BeginObject();
+  w.Field("version", std::string(KEEL_VERSION));
+  w.Field("id", agent_id_);
+  w.Field("pid", "slave(1)@" + options_.ip + ":" + std::to_string(options_.port));
+  w.Field("hostname", options_.hostname);
+  w.Field("start_time", start_time_);
+  w.Key("resources");
+  runtime::WriteModelResources(w, options_.resources);
+  w.Key("frameworks").BeginArray();
+  for (const auto& [framework_id, info] : frameworks_) {
+    w.BeginObject();
+    w.Field("id", framework_id);
+    w.Field("name", info.name());
+    w.Field("user", info.user());
+    w.Field("role", info.role().empty() ? std::string("*") : info.role());
+    // Command tasks: each task is its own executor, as in Mesos.
+    w.Key("executors").BeginArray();
+    for (const auto& [key, c] : containers_) {
+      if (key.first != framework_id) continue;
+      Resources resources;
+      if (auto r = protocol::FromProto(c.task.resources()); r.ok()) resources = *r;
+      w.BeginObject();
+      w.Field("id", c.task.task_id().value());
+      w.Field("name", "Command Executor (Task: " + c.task.task_id().value() + ")");
+      w.Field("source", c.task.task_id().value());
+      w.Field("container", c.container_id);
+      w.Field("directory", c.sandbox);
+      w.Key("resources");
+      runtime::WriteModelResources(w, resources);
+      w.Key("tasks").BeginArray().BeginObject();
+      w.Field("id", c.task.task_id().value());
+      w.Field("name", c.task.name());
+      w.Field("framework_id", framework_id);
+      w.Field("executor_id", std::string());
+      w.Field("slave_id", agent_id_);
+      w.Field("state", v1::TaskState_Name(c.state));
+      w.Key("resources");
+      runtime::WriteModelResources(w, resources);
+      w.EndObject().EndArray();
+      w.Key("queued_tasks").BeginArray().EndArray();
+      w.Key("completed_tasks").BeginArray().EndArray();
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("completed_executors").BeginArray().EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("completed_frameworks").BeginArray().EndArray();
+  w.EndObject();
+  return w.Take();
+}
+
+std::string Agent::StatisticsJson() const {
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& [key, c] : containers_) {
+    auto usage = containerizer_->Usage(c.container_id);
+    if (!usage.ok()) continue;  // exited a moment ago
+    const ResourceStatistics& s = *usage;
+    w.BeginObject();
+    w.Field("executor_id", c.task.task_id().value());
+    w.Field("executor_name", "Command Executor (Task: " + c.task.task_id().value() + ")");
+    w.Field("framework_id", key.first);
+    w.Field("source", c.task.task_id().value());
+    w.Key("statistics").BeginObject();
+    w.Field("timestamp", s.timestamp);
+    w.Field("cpus_user_time_secs", s.cpus_user_time_secs);
+    w.Field("cpus_system_time_secs", s.cpus_system_time_secs);
+    if (s.cpus_limit) w.Field("cpus_limit", *s.cpus_limit);
+    w.Field("mem_rss_bytes", s.mem_rss_bytes);
+    if (s.mem_limit_bytes) w.Field("mem_limit_bytes", *s.mem_limit_bytes);
+    if (s.processes) w.Field("processes", *s.processes);
+    if (s.threads) w.Field("threads", *s.threads);
+    w.EndObject();
+    w.EndObject();
+  }
+  w.EndArray();
+  return w.Take();
+}
+
+void Agent::RouteEndpoints() {
+  std::weak_ptr<Agent> weak = weak_from_this();
+  auto serve = [&](const std::string& path, std::string (Agent::*body)() const) {
+    daemon_.http().Route("GET", path, [weak, body](const http::Request&, http::Responder r) {
+      auto self = weak.lock();
+      if (!self) return r.Respond(http::Response::Text(503, "the agent is stopping\n"));
+      http::Response response = http::Response::Json(200, ((*self).*body)());
+      // The master's web UI reads these from its own origin.
+      response.headers.emplace_back("Access-Control-Allow-Origin", "*");
+      r.Respond(std::move(response));
+    });
+  };
+  for (const char* path : {"/state", "/state.json", "/slave(1)/state", "/slave(1)/state.json"}) {
+    serve(path, &Agent::StateJson);
+  }
+  for (const char* path : {"/monitor/statistics", "/monitor/statistics.json"}) {
+    serve(path, &Agent::StatisticsJson);
+  }
+}
+
+}  // namespace keel::agent
