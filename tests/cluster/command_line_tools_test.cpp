@@ -44,12 +44,21 @@ TEST_F(CommandLineToolsTest, KeelctlRunPrintsTheTaskStdoutAndExitsZero) {
 }
 
 TEST_F(CommandLineToolsTest, KeelctlRunExitsWithTheTaskExitStatus) {
-  // keelctl joins the words after `--` into one shell command (as ssh does),
-  // so `sh -c 'exit 3'` would lose its quotes and run `exit` alone.
   const RunResult run = KeelctlRun({"exit", "3"});
   EXPECT_EQ(run.exit_code, 3) << run.err;
   EXPECT_EQ(run.out, "");
   EXPECT_THAT(run.err, HasSubstr("TASK_FAILED"));
+}
+
+TEST_F(CommandLineToolsTest, KeelctlRunKeepsEachWordAsTyped) {
+  // Several words are the command's own (as docker run and kubectl exec
+  // take them); one word is a shell command line.
+  RunResult run = KeelctlRun({"sh", "-c", "echo a; echo 'b c'; exit 4"});
+  EXPECT_EQ(run.exit_code, 4) << run.err;
+  EXPECT_EQ(run.out, "a\nb c\n");
+  run = KeelctlRun({"echo one; echo two"});
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "one\ntwo\n");
 }
 
 TEST_F(CommandLineToolsTest, ExampleFrameworkRunsEveryTaskToTaskFinished) {

@@ -1,15 +1,10 @@
 #include "tools/keelctl/run_command.hpp"
 
-#include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
-#include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -20,10 +15,23 @@
 
 #include "keel/scheduler/scheduler_client.hpp"
 #include "keel/task_state.hpp"
+#include "tools/keelctl/json_fields.hpp"
+#include "tools/keelctl/master_client.hpp"
 
 namespace keel::keelctl {
 
 namespace {
+
+// `word` as one shell word: in single quotes unless it needs none.
+std::string ShellQuoted(const std::string& word) {
+  const bool plain = !word.empty() && word.find_first_not_of(
+                                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                          "0123456789_-./=:,+@%") == std::string::npos;
+  if (plain) return word;
+  std::string quoted = "'";
+  for (char c : word) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
 
 using scheduler::Event;
 
@@ -70,93 +78,26 @@ int ExitCodeOf(const v1::TaskStatus& status) {
   return 1;
 }
 
-std::string PercentEncode(const std::string& text) {
-  static const char* kHex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || std::strchr("-._~/", c) != nullptr) {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-// GET http://host:port<target> on a fresh connection; the body of a 200.
-Result<std::string> HttpGet(const std::string& host, int port, const std::string& target) {
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found)) {
-    return Status::Error(std::string("cannot resolve ") + host + ": " + ::gai_strerror(rc));
-  }
-  int fd = -1;
-  int connect_errno = 0;
-  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
-    fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
-    if (fd < 0) continue;
-    // Bound every blocking step, connect() included (Linux applies SO_SNDTIMEO).
-    const timeval timeout{std::chrono::seconds(kHttpTimeout).count(), 0};
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
-      connect_errno = errno;
-      ::close(fd);
-      fd = -1;
-    }
-  }
-  ::freeaddrinfo(found);
-  if (fd < 0) return Status::Error(std::string("cannot connect: ") + std::strerror(connect_errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-
-  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: " + host + ":" +
-                              std::to_string(port) + "\r\nConnection: close\r\n\r\n";
-  for (size_t sent = 0; sent < request.size();) {
-    const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return Status::Error(std::string("cannot send: ") + std::strerror(errno));
-    sent += static_cast<size_t>(n);
-  }
-  std::string response;
-  char buffer[16384];
-  for (;;) {
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-    if (n < 0) return Status::Error(std::string("cannot receive: ") + std::strerror(errno));
-    if (n == 0) break;
-    response.append(buffer, static_cast<size_t>(n));
-  }
-  const auto head_end = response.find("\r\n\r\n");
-  if (response.rfind("HTTP/1.", 0) != 0 || response.size() < 12 || head_end == std::string::npos) {
-    return Status::Error("not an HTTP response");
-  }
-  const int code = std::atoi(response.c_str() + 9);
-  std::string body = response.substr(head_end + 4);
-  if (code != 200) return Status::Error("answered " + std::to_string(code) + ": " + body);
-  return body;
-}
-
 // The task's whole stdout, read from its agent's /files/read in chunks.
 Status ReadStdout(const std::string& host, int port, const std::string& framework_id,
                   const std::string& task_id, std::string* out) {
   const std::string path =
       "/frameworks/" + framework_id + "/executors/" + task_id + "/runs/latest/stdout";
+  const Endpoint agent{host, static_cast<uint16_t>(port)};
   for (size_t offset = 0;;) {
-    const std::string target = "/files/read?path=" + PercentEncode(path) +
+    const std::string target = "/files/read?path=" + QueryEncode(path) +
                                "&offset=" + std::to_string(offset) +
                                "&length=" + std::to_string(kReadChunk);
-    const std::string url = "http://" + host + ":" + std::to_string(port) + target;
-    auto body = HttpGet(host, port, target);
-    if (!body.ok()) return Status::Error(url + ": " + body.status().message());
-    google::protobuf::Struct reply;
-    if (!google::protobuf::util::JsonStringToMessage(*body, &reply).ok()) {
-      return Status::Error(url + ": the answer is not JSON: " + *body);
+    const std::string url = "http://" + agent.ToString() + target;
+    auto reply = HttpRequest(agent, "GET", target, "", kHttpTimeout);
+    if (!reply.ok()) return Status::Error(url + ": " + reply.failure().message);
+    if (reply->status != 200) {
+      return Status::Error(url + ": answered " + std::to_string(reply->status) + ": " +
+                           reply->body);
     }
-    const std::string& data = (*reply.mutable_fields())["data"].string_value();
+    auto answer = ParseObject(reply->body, url + ": the answer");
+    if (!answer.ok()) return Status::Error(answer.failure().message);
+    const std::string data = Text(*answer, "data", "");
     *out += data;
     offset += data.size();
     if (data.size() < kReadChunk) return Status::Ok();
@@ -369,8 +310,15 @@ int Run(const std::map<std::string, std::string>& flags, const std::vector<std::
     std::cerr << "keelctl: run needs --master=HOST:PORT and a command after '--'\n";
     return 2;
   }
-  for (const auto& word : command) {
-    options.command += (options.command.empty() ? "" : " ") + word;
+  // One word is a shell command line ("echo a; echo b"); several are the
+  // command's own words, each quoted so the shell sees them as given
+  // (`-- sh -c 'echo a; sleep 1'`).
+  if (command.size() == 1) {
+    options.command = command[0];
+  } else {
+    for (const auto& word : command) {
+      options.command += (options.command.empty() ? "" : " ") + ShellQuoted(word);
+    }
   }
   const passwd* user = ::getpwuid(::geteuid());
   if (user == nullptr) {

@@ -9,7 +9,8 @@
 namespace keel::keelctl {
 
 // `flags`: master (HOST:PORT, required), cpus, mem, name. `command`: the
-// words after `--`, joined with spaces into one shell command. Returns the
+// words after `--`: one word is a shell command line, several are quoted
+// one by one into one (so `-- sh -c 'a; b'` runs as typed). Returns the
 // task's exit code, 1 when it ended without one, 2 when it could not run.
 int Run(const std::map<std::string, std::string>& flags, const std::vector<std::string>& command);
 
