@@ -4,7 +4,8 @@ include(CMakePackageConfigHelpers)
 
 file(STRINGS ${CMAKE_CURRENT_SOURCE_DIR}/include/keel/module.hpp abi_line
      REGEX "kModuleAbiVersion = [0-9]+")
-string(REGEX MATCH "[0-9]+" KEEL_MODULE_ABI_VERSION "${abi_line}")
+string(REGEX MATCH "kModuleAbiVersion = ([0-9]+)" abi_match "${abi_line}")  # not the 32 of uint32_t
+set(KEEL_MODULE_ABI_VERSION ${CMAKE_MATCH_1})
 set(KEEL_MODULE_ABI_VERSION ${KEEL_MODULE_ABI_VERSION} PARENT_SCOPE)
 
 set(KEEL_SDK_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/KeelSDK)
