@@ -37,11 +37,16 @@ std::string SchemeId(std::string_view text) {
 
 // crypt(3) with the phrase copied and wiped afterwards; empty when crypt
 // fails (phrases over CRYPT_MAX_PASSPHRASE_SIZE, a bad setting).
+//
+// libxcrypt's crypt_rn rather than crypt_r: AddressSanitizer intercepts
+// crypt_r, and in a daemon that dlopens this module (and so libcrypt) after
+// start its interceptor has no real crypt_r to call and jumps to null.
 std::string CryptOrEmpty(std::string_view phrase, const std::string& setting) {
   if (phrase.find('\0') != std::string_view::npos) return "";  // crypt would stop there
   std::string copy(phrase);
-  auto data = std::make_unique<crypt_data>();  // zeroed, as crypt_r requires
-  const char* out = crypt_r(copy.c_str(), setting.c_str(), data.get());
+  auto data = std::make_unique<crypt_data>();  // zeroed, as crypt_rn requires
+  const char* out =
+      crypt_rn(copy.c_str(), setting.c_str(), data.get(), static_cast<int>(sizeof(crypt_data)));
   std::string result = (out == nullptr || out[0] == '*') ? "" : out;
   sodium_memzero(copy.data(), copy.size());
   sodium_memzero(data.get(), sizeof(crypt_data));
