@@ -129,13 +129,7 @@ runtime::DaemonSpec AgentDaemonSpec() {
       options.principal = credential->principal();
       options.secret = credential->secret();
     }
-    std::vector<std::shared_ptr<Authenticator>> authenticators;
-    for (const auto& m : daemon.FindModules(ModuleKind::kAuthenticator)) {
-      authenticators.push_back(std::static_pointer_cast<Authenticator>(m));
-    }
-    auto authentication =
-        std::make_shared<runtime::Authentication>("agent", daemon.metrics(), authenticators);
-    daemon.Keep(authentication);
+    auto authentication = runtime::Authentication::OfDaemon(daemon);
     auto link = std::make_shared<MasterLink>(daemon, *master, c.transport().name(),
                                              &c.transport().parameters());
     link->SetAuthentication(authentication);

@@ -179,13 +179,7 @@ runtime::DaemonSpec MasterDaemonSpec() {
     // Before anything serves: a registry that cannot be read refuses the start.
     auto registry = Registry::Open(daemon.work_dir());
     if (!registry.ok()) return registry.status();
-    std::vector<std::shared_ptr<Authenticator>> authenticators;
-    for (const auto& m : daemon.FindModules(ModuleKind::kAuthenticator)) {
-      authenticators.push_back(std::static_pointer_cast<Authenticator>(m));
-    }
-    auto authentication =
-        std::make_shared<runtime::Authentication>("master", daemon.metrics(), authenticators);
-    daemon.Keep(authentication);
+    auto authentication = runtime::Authentication::OfDaemon(daemon);
     if (auto transport = daemon.FindModule(ModuleKind::kTransport)) {
       auto secured = authentication->SecureTransport(
           *std::static_pointer_cast<Transport>(transport), c.transport().name());

@@ -28,21 +28,6 @@ void WriteStatuses(JsonWriter& w, const std::vector<TaskStatusEntry>& statuses) 
   w.EndArray();
 }
 
-void WriteTask(JsonWriter& w, const Task& t) {
-  w.BeginObject();
-  w.Field("id", t.info.task_id().value());
-  w.Field("name", t.info.name());
-  w.Field("framework_id", t.framework_id);
-  w.Field("executor_id", std::string());
-  w.Field("slave_id", t.agent_id);
-  w.Field("state", v1::TaskState_Name(t.state));
-  w.Key("resources");
-  WriteResources(w, t.resources);
-  w.Field("role", t.role);
-  WriteStatuses(w, t.statuses);
-  w.EndObject();
-}
-
 void WriteCompletedTask(JsonWriter& w, const std::string& framework_id, const CompletedTask& t) {
   w.BeginObject();
   w.Field("id", t.id);
@@ -56,6 +41,19 @@ void WriteCompletedTask(JsonWriter& w, const std::string& framework_id, const Co
   w.Field("role", t.role);
   WriteStatuses(w, t.statuses);
   w.EndObject();
+}
+
+// A live task prints as an ended one does, with its current state.
+void WriteTask(JsonWriter& w, const Task& t) {
+  CompletedTask view;
+  view.id = t.info.task_id().value();
+  view.name = t.info.name();
+  view.agent_id = t.agent_id;
+  view.role = t.role;
+  view.resources = t.resources;
+  view.state = t.state;
+  view.statuses = t.statuses;
+  WriteCompletedTask(w, t.framework_id, view);
 }
 
 Resources UsedBy(const Framework& f) {

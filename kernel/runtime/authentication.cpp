@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "keel/transport.hpp"
+#include "kernel/runtime/daemon.hpp"
 #include "kernel/runtime/metrics.hpp"
 
 namespace keel::runtime {
@@ -33,6 +34,17 @@ AuthOutcome AskInOrder(const std::vector<std::shared_ptr<Authenticator>>& authen
 }
 
 }  // namespace
+
+std::shared_ptr<Authentication> Authentication::OfDaemon(Daemon& daemon) {
+  std::vector<std::shared_ptr<Authenticator>> authenticators;
+  for (const auto& m : daemon.FindModules(ModuleKind::kAuthenticator)) {
+    authenticators.push_back(std::static_pointer_cast<Authenticator>(m));
+  }
+  auto authentication =
+      std::make_shared<Authentication>(daemon.name(), daemon.metrics(), authenticators);
+  daemon.Keep(authentication);
+  return authentication;
+}
 
 Authentication::Authentication(std::string daemon_name, Metrics& metrics,
                                std::vector<std::shared_ptr<Authenticator>> authenticators)

@@ -26,6 +26,7 @@ class Transport;
 
 namespace keel::runtime {
 
+class Daemon;
 class Metrics;
 
 // The outcome's message when no authenticator recognised any credentials.
@@ -36,6 +37,10 @@ class Authentication : public std::enable_shared_from_this<Authentication> {
   // `daemon_name` prefixes metrics: "master/authentication/http_failures".
   Authentication(std::string daemon_name, Metrics& metrics,
                  std::vector<std::shared_ptr<Authenticator>> authenticators);
+
+  // The authenticator modules `daemon` loaded, in config order; kept alive
+  // by the daemon for its whole run.
+  static std::shared_ptr<Authentication> OfDaemon(Daemon& daemon);
 
   bool empty() const { return authenticators_.empty(); }
 
