@@ -228,6 +228,14 @@ Responder::Responder(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 void Responder::Respond(Response response) {
   if (state_->answered.exchange(true)) return;
+  if (!state_->jsonp.empty()) {
+    for (auto& [name, value] : response.headers) {
+      if (name == "Content-Type" && value == "application/json") {
+        value = "text/javascript";
+        response.body = state_->jsonp + "(" + response.body + ");";
+      }
+    }
+  }
   if (auto conn = std::move(state_->connection)) {
     asio::post(conn->strand(), [conn, response = std::move(response), keep = state_->keep_alive,
                                 version = state_->version]() mutable {
@@ -235,6 +243,8 @@ void Responder::Respond(Response response) {
     });
   }
 }
+
+void Responder::WrapJsonIn(std::string callback) { state_->jsonp = std::move(callback); }
 
 std::shared_ptr<Stream> Responder::StartStream(int status, Headers headers) {
   if (state_->answered.exchange(true)) {

@@ -76,6 +76,7 @@ struct Responder::State {
   bool keep_alive = true;
   unsigned version = 11;
   std::atomic<bool> answered{false};
+  std::string jsonp;  // a GET's ?jsonp=NAME: JSON answers as NAME(<json>);
   ~State();
 };
 

@@ -1,5 +1,7 @@
 #include "kernel/http/http_server.hpp"
 
+#include <cctype>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 
@@ -55,7 +57,30 @@ const std::map<std::string, Handler>* Server::Impl::RouteFor(const std::string& 
   return best;
 }
 
+namespace {
+
+// A JavaScript name for ?jsonp=: letters, digits, `_`, `$` and `.`, so the
+// answer can call it and nothing else.
+bool IsCallbackName(const std::string& name) {
+  if (name.empty() || name.size() > 128) return false;
+  for (unsigned char c : name) {
+    if (!std::isalnum(c) && c != '_' && c != '$' && c != '.') return false;
+  }
+  return !std::isdigit(static_cast<unsigned char>(name[0]));
+}
+
+}  // namespace
+
 void Server::Impl::Handle(const Request& request, Responder responder) {
+  if (request.method == "GET") {
+    if (auto jsonp = request.query.find("jsonp"); jsonp != request.query.end()) {
+      if (!IsCallbackName(jsonp->second)) {
+        responder.Respond(Response::Text(400, "'jsonp' must be a JavaScript name\n"));
+        return;
+      }
+      responder.WrapJsonIn(jsonp->second);
+    }
+  }
   const std::map<std::string, Handler>* methods = RouteFor(request.path);
   if (methods == nullptr) {
     responder.Respond(Response::Text(404, "no such endpoint: " + request.path + "\n"));

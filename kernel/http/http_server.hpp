@@ -73,6 +73,8 @@ class Responder {
   struct State;
   explicit Responder(std::shared_ptr<State> state);
 
+  // Answers JSON as JavaScript, `callback(<json>);` (Mesos's ?jsonp=).
+  void WrapJsonIn(std::string callback);
   // Exactly one of these, once. A Responder dropped unanswered sends 500.
   void Respond(Response response);
   std::shared_ptr<Stream> StartStream(int status, Headers headers);

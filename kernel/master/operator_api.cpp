@@ -126,11 +126,14 @@ void HandleOperatorCall(Master& master, const OperatorApiContext& context,
 
 void RouteOperatorApi(http::Server& server, std::shared_ptr<Master> master,
                       OperatorApiContext context) {
-  for (const char* path : {"/api/v1", "/master/api/v1"}) {
-    server.Route("*", path,
-                 [master, context](const http::Request& request, http::Responder responder) {
-                   HandleOperatorCall(*master, context, request, std::move(responder));
-                 });
+  auto handler = [master, context](const http::Request& request, http::Responder responder) {
+    HandleOperatorCall(*master, context, request, std::move(responder));
+  };
+  for (const char* path : {"/api/v1", "/master/api/v1"}) server.Route("*", path, handler);
+  // As Mesos: /api/v1/operator and any longer path under /api/v1 reach the
+  // operator API (the scheduler's exact route comes first).
+  for (const char* prefix : {"/api/v1/", "/master/api/v1/"}) {
+    server.RoutePrefix("*", prefix, handler);
   }
 }
 

@@ -278,10 +278,12 @@ std::string Tasks(const Master& m, const http::Request& r) {
 
 void Serve(http::Server& server, std::vector<std::string> paths,
            std::function<std::string(const http::Request&)> body) {
+  auto handler = [body](const http::Request& r, http::Responder responder) {
+    responder.Respond(http::Response::Json(200, body(r)));
+  };
   for (const auto& path : paths) {
-    server.Route("GET", path, [body](const http::Request& r, http::Responder responder) {
-      responder.Respond(http::Response::Json(200, body(r)));
-    });
+    server.Route("GET", path, handler);
+    server.Route("GET", path + "/", handler);  // as Mesos: /master/frameworks/
   }
 }
 

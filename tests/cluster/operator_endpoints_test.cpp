@@ -300,6 +300,29 @@ TEST_F(OperatorEndpointsTest, AgentServesItsStateAndContainerStatistics) {
   EXPECT_GT(At(s, "mem_rss_bytes").number_value(), 0);
 }
 
+TEST_F(OperatorEndpointsTest, JsonpAndRouteAliasesAsMesosHasThem) {
+  HttpResult wrapped = Get("/master/state?jsonp=showState");
+  EXPECT_EQ(wrapped.status, 200);
+  EXPECT_EQ(wrapped.headers["content-type"], "text/javascript");
+  EXPECT_EQ(wrapped.body.rfind("showState({", 0), 0u) << wrapped.body.substr(0, 40);
+  EXPECT_EQ(wrapped.body.substr(wrapped.body.size() - 2), ");");
+  EXPECT_EQ(Get("/metrics/snapshot?jsonp=m").body.rfind("m({", 0), 0u);
+  HttpResult agent = Get("/monitor/statistics?jsonp=stats", cluster->agent_port);
+  EXPECT_EQ(agent.body.rfind("stats([", 0), 0u) << agent.body;
+  // Only a JavaScript name may be called.
+  EXPECT_EQ(Get("/master/state?jsonp=alert(1)//").status, 400);
+
+  EXPECT_EQ(Get("/master/frameworks/").status, 200);
+  EXPECT_EQ(Get("/slaves").status, 200);
+  EXPECT_EQ(Get("/tasks?order=des&limit=1&offset=0").status, 200);
+  for (const char* path : {"/api/v1/operator", "/master/api/v1/operator", "/api/v1?x=1"}) {
+    HttpResult r = HttpRequest("127.0.0.1", cluster->master_port, "POST", path,
+                               R"({"type":"GET_HEALTH"})", {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 200) << path << ": " << r.body;
+    EXPECT_THAT(r.body, HasSubstr("\"healthy\":true")) << path;
+  }
+}
+
 TEST_F(OperatorEndpointsTest, HistoryOfEndedTasksIsBounded) {
   for (const char* id : {"t1", "t2", "t3"}) Run(id, "true", v1::TASK_FINISHED);
   // A task moves to the history once its end is acknowledged.
