@@ -54,16 +54,23 @@ struct CompletedTask {
   std::vector<TaskStatusEntry> statuses;
 };
 
-// What is kept of `task` once it ended in `state` at `when`.
-inline CompletedTask Completed(const Task& task, v1::TaskState state, double when) {
+// The fields the operator endpoints show of a task, as it is now.
+inline CompletedTask ViewOf(const Task& task) {
   CompletedTask c;
   c.id = task.info.task_id().value();
   c.name = task.info.name();
   c.agent_id = task.agent_id;
   c.role = task.role;
   c.resources = task.resources;
-  c.state = state;
+  c.state = task.state;
   c.statuses = task.statuses;
+  return c;
+}
+
+// What is kept of `task` once it ended in `state` at `when`.
+inline CompletedTask Completed(const Task& task, v1::TaskState state, double when) {
+  CompletedTask c = ViewOf(task);
+  c.state = state;
   if (c.statuses.empty() || c.statuses.back().state != state) c.statuses.push_back({state, when});
   return c;
 }

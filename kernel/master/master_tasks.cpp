@@ -130,12 +130,10 @@ void Master::OnStatusUpdate(const PeerId& peer, const internal::StatusUpdate& up
       task.statuses.push_back({status.state(), status.timestamp()});
     }
     if (task.state != before) CountTaskState(task.state);
+    NotifyTaskUpdated(framework_id, status, task.state);
     if (IsTerminal(task.state) || task.state == v1::TASK_UNREACHABLE) RecoverTaskResources(task);
   }
   // A disconnected framework misses it; the agent sends it again.
-  if (auto t = framework.tasks.find(task_id); t != framework.tasks.end()) {
-    NotifyTaskUpdated(framework_id, status, t->second.state);
-  }
   if (framework.connected()) SendUpdate(framework, status);
 }
 

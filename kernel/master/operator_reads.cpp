@@ -24,24 +24,6 @@ void FillStatuses(const std::vector<TaskStatusEntry>& statuses, const v1::TaskID
   }
 }
 
-}  // namespace
-
-void FillTask(const Task& t, v1::Task* out) {
-  out->set_name(t.info.name());
-  *out->mutable_task_id() = t.info.task_id();
-  out->mutable_framework_id()->set_value(t.framework_id);
-  out->mutable_agent_id()->set_value(t.agent_id);
-  out->set_state(t.state);
-  protocol::ToProto(t.resources, out->mutable_resources());
-  FillStatuses(t.statuses, t.info.task_id(), t.agent_id, out);
-  if (t.status) {
-    out->set_status_update_state(t.status->state());
-    out->set_status_update_uuid(t.status->uuid());
-  }
-}
-
-namespace {
-
 void FillCompletedTask(const std::string& framework_id, const CompletedTask& t, v1::Task* out) {
   out->set_name(t.name);
   out->mutable_task_id()->set_value(t.id);
@@ -51,6 +33,18 @@ void FillCompletedTask(const std::string& framework_id, const CompletedTask& t, 
   protocol::ToProto(t.resources, out->mutable_resources());
   FillStatuses(t.statuses, out->task_id(), t.agent_id, out);
 }
+
+}  // namespace
+
+void FillTask(const Task& t, v1::Task* out) {
+  FillCompletedTask(t.framework_id, ViewOf(t), out);
+  if (t.status) {
+    out->set_status_update_state(t.status->state());
+    out->set_status_update_uuid(t.status->uuid());
+  }
+}
+
+namespace {
 
 void FillTasks(const Master& m, Response::GetTasks* out) {
   for (const auto& [id, f] : m.frameworks()) {

@@ -44,17 +44,7 @@ void WriteCompletedTask(JsonWriter& w, const std::string& framework_id, const Co
 }
 
 // A live task prints as an ended one does, with its current state.
-void WriteTask(JsonWriter& w, const Task& t) {
-  CompletedTask view;
-  view.id = t.info.task_id().value();
-  view.name = t.info.name();
-  view.agent_id = t.agent_id;
-  view.role = t.role;
-  view.resources = t.resources;
-  view.state = t.state;
-  view.statuses = t.statuses;
-  WriteCompletedTask(w, t.framework_id, view);
-}
+void WriteTask(JsonWriter& w, const Task& t) { WriteCompletedTask(w, t.framework_id, ViewOf(t)); }
 
 Resources UsedBy(const Framework& f) {
   Resources used;

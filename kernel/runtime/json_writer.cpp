@@ -1,5 +1,7 @@
 #include "kernel/runtime/json_writer.hpp"
 
+#include "kernel/runtime/json_text.hpp"
+
 #include <cmath>
 #include <cstdio>
 
@@ -51,35 +53,7 @@ JsonWriter& JsonWriter::Key(std::string_view key) {
 
 JsonWriter& JsonWriter::String(std::string_view value) {
   Separate();
-  out_ += '"';
-  for (unsigned char c : value) {
-    switch (c) {
-      case '"':
-        out_ += "\\\"";
-        break;
-      case '\\':
-        out_ += "\\\\";
-        break;
-      case '\n':
-        out_ += "\\n";
-        break;
-      case '\r':
-        out_ += "\\r";
-        break;
-      case '\t':
-        out_ += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out_ += buf;
-        } else {
-          out_ += static_cast<char>(c);
-        }
-    }
-  }
-  out_ += '"';
+  AppendJsonString(&out_, value);
   return *this;
 }
 

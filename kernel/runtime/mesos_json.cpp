@@ -1,5 +1,7 @@
 #include "kernel/runtime/mesos_json.hpp"
 
+#include "kernel/runtime/json_text.hpp"
+
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 
@@ -13,63 +15,6 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
-
-void AppendString(std::string* out, const std::string& s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      case '\b':
-        *out += "\\b";
-        break;
-      case '\f':
-        *out += "\\f";
-        break;
-      default:
-        if (c < 0x20) {
-          static const char* kHex = "0123456789abcdef";
-          *out += "\\u00";
-          out->push_back(kHex[c >> 4]);
-          out->push_back(kHex[c & 15]);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out->push_back('"');
-}
-
-std::string Base64(const std::string& in) {
-  static const char* kTable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    for (int shift : {18, 12, 6, 0}) out.push_back(kTable[(n >> shift) & 63]);
-  }
-  if (i + 1 == in.size()) {
-    uint32_t n = uint8_t(in[i]) << 16;
-    out += {kTable[(n >> 18) & 63], kTable[(n >> 12) & 63], '=', '='};
-  } else if (i + 2 == in.size()) {
-    uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += {kTable[(n >> 18) & 63], kTable[(n >> 12) & 63], kTable[(n >> 6) & 63], '='};
-  }
-  return out;
-}
 
 template <typename T>
 void AppendNumber(std::string* out, T value) {
@@ -114,12 +59,12 @@ void AppendValue(std::string* out, const Message& m, const FieldDescriptor* f, i
       break;
     case FieldDescriptor::CPPTYPE_ENUM: {
       const auto* value = rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f);
-      AppendString(out, std::string(value->name()));
+      AppendJsonString(out, std::string(value->name()));
       break;
     }
     case FieldDescriptor::CPPTYPE_STRING: {
       std::string s = rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f);
-      AppendString(out, f->type() == FieldDescriptor::TYPE_BYTES ? Base64(s) : s);
+      AppendJsonString(out, f->type() == FieldDescriptor::TYPE_BYTES ? Base64(s) : s);
       break;
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
@@ -154,7 +99,7 @@ void AppendMessage(std::string* out, const Message& message) {
   for (const FieldDescriptor* f : fields) {
     if (!first) out->push_back(',');
     first = false;
-    AppendString(out, std::string(f->name()));
+    AppendJsonString(out, std::string(f->name()));
     out->push_back(':');
     if (f->is_map()) {
       AppendMap(out, message, f);

@@ -9,6 +9,7 @@
 
 #include <future>
 
+#include "kernel/runtime/json_text.hpp"
 #include "tests/cluster/cluster_fixture.hpp"
 #include "tests/support/http_client.hpp"
 #include "tests/support/test_framework.hpp"
@@ -31,20 +32,7 @@ std::string SubscribeBody(const std::string& principal = "") {
 }
 
 std::string Basic(const std::string& principal, const std::string& secret) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  const std::string in = principal + ":" + secret;
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? kAlphabet[v & 63] : '=';
-  }
-  return "Basic " + out;
+  return "Basic " + runtime::Base64(principal + ":" + secret);
 }
 
 // A SHA-512 crypt(3) hash of `secret`, as `mkpasswd -m sha-512` makes.

@@ -1,5 +1,7 @@
 #include "tools/keelctl/json_fields.hpp"
 
+#include "kernel/runtime/json_text.hpp"
+
 #include <google/protobuf/util/json_util.h>
 
 #include <charconv>
@@ -87,38 +89,6 @@ std::string FormatNumber(double value) {
 
 namespace {
 
-void AppendString(const std::string& text, std::string* out) {
-  *out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"':
-        *out += "\\\"";
-        break;
-      case '\\':
-        *out += "\\\\";
-        break;
-      case '\n':
-        *out += "\\n";
-        break;
-      case '\t':
-        *out += "\\t";
-        break;
-      case '\r':
-        *out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-          *out += escaped;
-        } else {
-          *out += c;
-        }
-    }
-  }
-  *out += '"';
-}
-
 void AppendJson(const Value& value, std::string* out);
 
 void AppendObject(const Struct& object, std::string* out) {
@@ -128,7 +98,7 @@ void AppendObject(const Struct& object, std::string* out) {
   *out += '{';
   for (const auto& [key, v] : sorted) {
     if (out->back() != '{') *out += ',';
-    AppendString(key, out);
+    runtime::AppendJsonString(out, key);
     *out += ':';
     AppendJson(*v, out);
   }
@@ -138,7 +108,7 @@ void AppendObject(const Struct& object, std::string* out) {
 void AppendJson(const Value& value, std::string* out) {
   switch (value.kind_case()) {
     case Value::kStringValue:
-      return AppendString(value.string_value(), out);
+      return runtime::AppendJsonString(out, value.string_value());
     case Value::kNumberValue: {
       char text[32];
       auto [end, ec] = std::to_chars(text, text + sizeof text, value.number_value());

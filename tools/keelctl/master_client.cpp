@@ -1,5 +1,7 @@
 #include "tools/keelctl/master_client.hpp"
 
+#include "kernel/runtime/json_text.hpp"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
@@ -27,22 +29,6 @@ constexpr const char* kDefaultMaster = "127.0.0.1:5050";
 std::string Lowered(std::string text) {
   if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
   return text;
-}
-
-std::string Base64(const std::string& in) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    unsigned v = static_cast<unsigned char>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= static_cast<unsigned char>(in[i + 2]);
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kAlphabet[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? kAlphabet[v & 63] : '=';
-  }
-  return out;
 }
 
 std::string Trimmed(std::string text) {
@@ -174,7 +160,7 @@ Outcome<MasterClient> MasterClient::FromFlags(const FlagMap& flags) {
                                              : "--secret needs --principal"};
   }
   std::string authorization;
-  if (has_principal) authorization = "Basic " + Base64(principal->second + ":" + *secret);
+  if (has_principal) authorization = "Basic " + runtime::Base64(principal->second + ":" + *secret);
   return MasterClient(*master, authorization);
 }
 
