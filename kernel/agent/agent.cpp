@@ -29,11 +29,11 @@ std::chrono::nanoseconds Seconds(double s) {
 }  // namespace
 
 Agent::Agent(runtime::Daemon& daemon, AgentOptions options, std::shared_ptr<MasterLink> link,
-             std::shared_ptr<Containerizer> containerizer)
+             std::vector<std::shared_ptr<Containerizer>> containerizers)
     : daemon_(daemon),
       options_(std::move(options)),
       link_(std::move(link)),
-      containerizer_(std::move(containerizer)),
+      containerizers_(std::move(containerizers)),
       updates_(
           daemon.io(),
           [this](const internal::StatusUpdate& update) { link_->Send(protocol::Pack(update)); },
@@ -195,10 +195,25 @@ void Agent::OnRunTask(const internal::RunTask& run) {
     launch.image = image.has_docker() ? image.docker().name() : image.appc().name();
   }
 
+  for (const auto& containerizer : containerizers_) {
+    if (containerizer->CanLaunch(launch)) {
+      c.containerizer = containerizer.get();
+      break;
+    }
+  }
+  if (c.containerizer == nullptr) {
+    return SendStatus(framework_id, task.task_id(), v1::TASK_FAILED,
+                      v1::TaskStatus::REASON_CONTAINER_LAUNCH_FAILED,
+                      launch.image ? "No containerizer of this agent runs images (task image '" +
+                                         *launch.image + "'); add oci to its containerizers"
+                                   : "No containerizer of this agent runs commands without an "
+                                     "image; add native to its containerizers");
+  }
+  Containerizer* containerizer = c.containerizer;
   sandboxes_[key] = c.sandbox;
   auto [it, inserted] = containers_.emplace(key, std::move(c));
   std::weak_ptr<Agent> weak = weak_from_this();
-  Status launched = containerizer_->Launch(launch, [weak, key](const ContainerTermination& t) {
+  Status launched = containerizer->Launch(launch, [weak, key](const ContainerTermination& t) {
     if (auto self = weak.lock()) self->OnContainerExit(key, t);
   });
   if (!launched.ok()) {
@@ -245,18 +260,21 @@ void Agent::Kill(Container& container, std::chrono::nanoseconds grace) {
   if (container.killing) return;
   container.killing = true;
   const ContainerId id = container.container_id;
+  Containerizer* containerizer = container.containerizer;
   if (grace.count() <= 0) {
-    (void)containerizer_->Destroy(id);
+    (void)containerizer->Destroy(id);
     return;
   }
-  if (auto s = containerizer_->Kill(id, SIGTERM); !s.ok()) {
+  if (auto s = containerizer->Kill(id, SIGTERM); !s.ok()) {
     LOG(WARNING) << "container " << id << ": " << s.message() << "; killing it outright";
-    (void)containerizer_->Destroy(id);
+    (void)containerizer->Destroy(id);
     return;
   }
+  // The containerizer outlives the agent's timers (the daemon keeps modules
+  // until its parts are gone), so the raw pointer is safe here.
   std::weak_ptr<Agent> weak = weak_from_this();
-  container.escalate->Start(grace, [weak, id] {
-    if (auto self = weak.lock()) (void)self->containerizer_->Destroy(id);
+  container.escalate->Start(grace, [weak, containerizer, id] {
+    if (auto self = weak.lock()) (void)containerizer->Destroy(id);
   });
 }
 

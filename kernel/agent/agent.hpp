@@ -45,7 +45,7 @@ struct AgentOptions {
 class Agent : public std::enable_shared_from_this<Agent> {
  public:
   Agent(runtime::Daemon& daemon, AgentOptions options, std::shared_ptr<MasterLink> link,
-        std::shared_ptr<Containerizer> containerizer);
+        std::vector<std::shared_ptr<Containerizer>> containerizers);
   ~Agent();
 
   // Reads the agent id a previous run left in the work dir, and starts
@@ -57,6 +57,7 @@ class Agent : public std::enable_shared_from_this<Agent> {
     std::string framework_id;
     v1::TaskInfo task;
     ContainerId container_id;
+    Containerizer* containerizer = nullptr;  // the one that launched it
     std::string sandbox;
     v1::TaskState state = v1::TASK_STAGING;
     bool killing = false;
@@ -85,7 +86,8 @@ class Agent : public std::enable_shared_from_this<Agent> {
   runtime::Daemon& daemon_;
   AgentOptions options_;
   std::shared_ptr<MasterLink> link_;
-  std::shared_ptr<Containerizer> containerizer_;
+  // In config order; a launch goes to the first that takes it.
+  std::vector<std::shared_ptr<Containerizer>> containerizers_;
   std::string agent_id_;
   bool registered_ = false;
   std::map<Key, Container> containers_;

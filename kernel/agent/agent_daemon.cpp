@@ -9,6 +9,7 @@
 #include "keel/authenticator.hpp"
 #include "keel/containerizer.hpp"
 #include "kernel/agent/agent.hpp"
+#include "kernel/agent/agent_modules.hpp"
 #include "kernel/agent/master_link.hpp"
 #include "kernel/agent/resource_detection.hpp"
 #include "kernel/runtime/address.hpp"
@@ -27,25 +28,8 @@ const config::AgentConfig& AsAgent(const google::protobuf::Message& m) {
 }
 
 std::vector<runtime::ModuleRequest> AgentModules(const google::protobuf::Message& m) {
-  const auto& c = AsAgent(m);
-  std::vector<runtime::ModuleRequest> requests;
-  for (int i = 0; i < c.isolators_size(); ++i) {
-    requests.push_back({"isolators[" + std::to_string(i) + "]", ModuleKind::kIsolator,
-                        c.isolators(i).name(), &c.isolators(i).parameters()});
-  }
-  if (!c.containerizer().name().empty()) {
-    requests.push_back({"containerizer", ModuleKind::kContainerizer, c.containerizer().name(),
-                        &c.containerizer().parameters()});
-  }
-  if (!c.transport().name().empty()) {
-    requests.push_back(
-        {"transport", ModuleKind::kTransport, c.transport().name(), &c.transport().parameters()});
-  }
-  for (int i = 0; i < c.authenticators_size(); ++i) {
-    requests.push_back({"authenticators[" + std::to_string(i) + "]", ModuleKind::kAuthenticator,
-                        c.authenticators(i).name(), &c.authenticators(i).parameters()});
-  }
-  return requests;
+  std::vector<std::string> conflicts;  // reported by ValidateAgent
+  return AgentModuleRequests(AsAgent(m), &conflicts);
 }
 
 AgentOptions OptionsOf(const config::AgentConfig& c, std::vector<std::string>* errors) {
@@ -69,9 +53,7 @@ AgentOptions OptionsOf(const config::AgentConfig& c, std::vector<std::string>* e
 
 void ValidateAgent(const google::protobuf::Message& m, std::vector<std::string>* errors) {
   const auto& c = AsAgent(m);
-  if (c.containerizer().name().empty()) {
-    errors->push_back("field 'containerizer.name': the agent needs a containerizer module");
-  }
+  (void)AgentModuleRequests(c, errors);
   (void)OptionsOf(c, errors);
   if (!c.has_master() || c.master().empty()) {
     errors->push_back("field 'master': the agent needs the master's HOST:PORT (--master)");
@@ -114,11 +96,25 @@ runtime::DaemonSpec AgentDaemonSpec() {
         isolators.push_back(static_cast<Isolator*>(loaded.instance.get()));
       }
     }
-    auto containerizer =
-        std::static_pointer_cast<Containerizer>(daemon.FindModule(ModuleKind::kContainerizer));
-    if (auto s = containerizer->Start(isolators); !s.ok()) {
-      return Status::Error("containerizer '" + c.containerizer().name() + "': " + s.message());
+    std::vector<std::shared_ptr<Containerizer>> containerizers;
+    for (const auto& loaded : daemon.modules()) {
+      if (loaded.request.kind != ModuleKind::kContainerizer) continue;
+      auto containerizer = std::static_pointer_cast<Containerizer>(loaded.instance);
+      if (auto s = containerizer->Start(isolators); !s.ok()) {
+        return Status::Error(loaded.request.where + " '" + loaded.request.name +
+                             "': " + s.message());
+      }
+      containerizers.push_back(std::move(containerizer));
     }
+    std::string isolation, containerized;
+    for (const auto& loaded : daemon.modules()) {
+      std::string* list = loaded.request.kind == ModuleKind::kIsolator        ? &isolation
+                          : loaded.request.kind == ModuleKind::kContainerizer ? &containerized
+                                                                              : nullptr;
+      if (list) *list += (list->empty() ? "" : ",") + loaded.request.name;
+    }
+    LOG(INFO) << "containerizers: " << containerized
+              << "; isolation: " << (isolation.empty() ? "none" : isolation);
 
     // The config outlives the daemon's run (DaemonMain owns it).
     if (!c.credential().empty()) {
@@ -133,7 +129,7 @@ runtime::DaemonSpec AgentDaemonSpec() {
     auto link = std::make_shared<MasterLink>(daemon, *master, c.transport().name(),
                                              &c.transport().parameters());
     link->SetAuthentication(authentication);
-    auto agent = std::make_shared<Agent>(daemon, options, link, containerizer);
+    auto agent = std::make_shared<Agent>(daemon, options, link, std::move(containerizers));
     if (auto s = agent->Start(); !s.ok()) return s;
     link->Start();
     daemon.Keep(link);

@@ -71,7 +71,7 @@ std::string Agent::StatisticsJson() const {
   JsonWriter w;
   w.BeginArray();
   for (const auto& [key, c] : containers_) {
-    auto usage = containerizer_->Usage(c.container_id);
+    auto usage = c.containerizer->Usage(c.container_id);
     if (!usage.ok()) continue;  // exited a moment ago
     const ResourceStatistics& s = *usage;
     w.BeginObject();

@@ -138,4 +138,28 @@ Result<ChildSpec> BuildChildSpec(const ContainerLaunch& launch,
   return spec;
 }
 
+void WrapInContainerInit(const LaunchInfo& info, const std::string& init_path, ChildSpec* spec) {
+  std::vector<std::string> argv = {init_path};
+  if (info.clone_namespaces != 0) {
+    argv.push_back("--namespaces=" + std::to_string(info.clone_namespaces));
+  }
+  for (const LaunchInfo::Mount& m : info.mounts) {
+    argv.insert(argv.end(),
+                {"--mount", m.source, m.target, m.type, std::to_string(m.flags), m.options});
+  }
+  if (spec->user) {
+    std::string groups;
+    for (gid_t g : spec->user->groups) groups += (groups.empty() ? "" : ",") + std::to_string(g);
+    if (groups.empty()) groups = std::to_string(spec->user->gid);
+    argv.insert(argv.end(), {"--user", std::to_string(spec->user->uid),
+                             std::to_string(spec->user->gid), groups});
+    spec->user.reset();
+  }
+  argv.push_back("--");
+  argv.push_back(spec->executable);
+  argv.insert(argv.end(), spec->argv.begin(), spec->argv.end());
+  spec->executable = init_path;
+  spec->argv = std::move(argv);
+}
+
 }  // namespace keel::modules

@@ -57,4 +57,9 @@ std::optional<std::string> SearchPath(const std::string& file, const std::string
 
 Result<UserIdentity> LookUpUser(const std::string& name);
 
+// Makes `spec` run keel-container-init (at `init_path`), which enters the
+// namespaces and makes the mounts `info` asks for, then runs the task as
+// `spec` described it: as the task's user (so the child itself stays root).
+void WrapInContainerInit(const LaunchInfo& info, const std::string& init_path, ChildSpec* spec);
+
 }  // namespace keel::modules

@@ -3,8 +3,12 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <stdexcept>
 
 #include "modules/containerizer/native/child_spec.hpp"
 #include "modules/containerizer/native/held_child.hpp"
@@ -26,10 +30,38 @@ std::string DescribeExit(int wait_status) {
   return "Command ended with wait status " + std::to_string(wait_status);
 }
 
+constexpr const char* kInitName = "keel-container-init";
+
+// Beside the daemon (a build tree's bin/), in ../libexec/keel/ (installed:
+// /usr/sbin/keel-agent, /usr/libexec/keel/), or in ../bin/ (a build tree's
+// tests/).
+std::string FindContainerInit() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const std::filesystem::path dir = exe.parent_path();
+  for (const auto& candidate : {dir / kInitName, dir / ".." / "libexec" / "keel" / kInitName,
+                                dir / ".." / "bin" / kInitName}) {
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      return std::filesystem::weakly_canonical(candidate, ec).string();
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 NativeContainerizer::NativeContainerizer(ModuleContext& context)
-    : context_(context), self_(std::make_shared<NativeContainerizer*>(this)) {}
+    : context_(context), self_(std::make_shared<NativeContainerizer*>(this)) {
+  const Parameters& p = context.parameters();
+  init_path_ = p.Has("container_init") ? p.GetString("container_init") : "";
+  if (init_path_.empty()) {
+    init_path_ = FindContainerInit();
+  } else if (::access(init_path_.c_str(), X_OK) != 0) {
+    throw std::runtime_error("parameter 'container_init': " + init_path_ +
+                             " is not an executable file");
+  }
+}
 
 NativeContainerizer::~NativeContainerizer() {
   // The reaper's destructor kills and reaps every group it still watches.
@@ -54,12 +86,16 @@ Result<LaunchInfo> NativeContainerizer::PrepareAll(const ContainerLaunch& launch
       return Status::Error("native: " + IsolatorName(i) + " cannot prepare container '" +
                            launch.id + "': " + info.status().message());
     }
-    if (info->clone_namespaces != 0 || !info->mounts.empty()) {
+    if ((info->clone_namespaces != 0 || !info->mounts.empty()) && init_path_.empty()) {
       // Running the task without the isolation asked for would be worse.
       CleanupFirst(i + 1, launch.id);
       return Status::Error("native: " + IsolatorName(i) + " asks for namespaces or mounts for '" +
-                           launch.id + "', which this containerizer does not support yet");
+                           launch.id + "', which need " + kInitName +
+                           ", not found beside the agent nor in ../libexec/keel/ (parameter "
+                           "container_init)");
     }
+    merged.clone_namespaces |= info->clone_namespaces;
+    merged.mounts.insert(merged.mounts.end(), info->mounts.begin(), info->mounts.end());
     for (const auto& [name, value] : info->environment) merged.environment[name] = value;
   }
   return merged;
@@ -98,6 +134,9 @@ Status NativeContainerizer::Launch(const ContainerLaunch& launch, TerminationCal
   if (!spec.ok()) {
     CleanupFirst(isolators_.size(), launch.id);
     return Status::Error("native: " + spec.status().message());
+  }
+  if (info->clone_namespaces != 0 || !info->mounts.empty()) {
+    WrapInContainerInit(*info, init_path_, &spec.value());
   }
   Result<HeldChild> child = HeldChild::Fork(*spec);
   if (!child.ok()) {
@@ -142,6 +181,14 @@ Status NativeContainerizer::Launch(const ContainerLaunch& launch, TerminationCal
   return Status::Ok();
 }
 
+void NativeContainerizer::SignalAll(const ContainerId& id, pid_t pid, int signal) {
+  reaper_->SignalGroup(pid, signal);
+  for (Isolator* isolator : isolators_) {
+    // One isolator that knows every process is enough.
+    if (isolator->Signal(id, signal)) break;
+  }
+}
+
 void NativeContainerizer::WatchLimits(const ContainerId& id, uint64_t serial) {
   std::weak_ptr<NativeContainerizer*> weak_self = self_;
   for (Isolator* isolator : isolators_) {
@@ -166,14 +213,18 @@ void NativeContainerizer::OnLimit(const ContainerId& id, uint64_t serial,
   container->limitation = limitation;
   context_.Log(LogLevel::kInfo, "container '" + id + "' hit a limit (" + limitation.reason +
                                     "): " + limitation.message + "; destroying it");
-  reaper_->SignalGroup(container->pid, SIGKILL);
+  SignalAll(id, container->pid, SIGKILL);
 }
 
 void NativeContainerizer::OnExit(const ContainerId& id, uint64_t serial, int wait_status) {
   Container* container = Find(id, serial);
   if (container == nullptr) return;
-  // The reaper already SIGKILLed the rest of the group: Cleanup()'s
-  // requirement that no process be left holds for the group.
+  // The reaper already SIGKILLed the rest of the group; processes that left
+  // it (setsid, double fork) die through the isolators that know them, so
+  // that Cleanup()'s requirement holds.
+  for (Isolator* isolator : isolators_) {
+    if (isolator->Signal(id, SIGKILL)) break;
+  }
   CleanupFirst(isolators_.size(), id);
 
   ContainerTermination termination;
@@ -188,16 +239,16 @@ void NativeContainerizer::OnExit(const ContainerId& id, uint64_t serial, int wai
 Status NativeContainerizer::Destroy(const ContainerId& id) {
   auto it = containers_.find(id);
   if (it == containers_.end()) return Status::Error("native: unknown container '" + id + "'");
-  // False only when the leader was just reaped: its exit is already on the
-  // way to OnExit(), which reports the termination.
-  reaper_->SignalGroup(it->second.pid, SIGKILL);
+  // When the leader was just reaped its exit is already on the way to
+  // OnExit(), which reports the termination.
+  SignalAll(id, it->second.pid, SIGKILL);
   return Status::Ok();
 }
 
 Status NativeContainerizer::Kill(const ContainerId& id, int signal) {
   auto it = containers_.find(id);
   if (it == containers_.end()) return Status::Error("native: unknown container '" + id + "'");
-  reaper_->SignalGroup(it->second.pid, signal);
+  SignalAll(id, it->second.pid, signal);
   return Status::Ok();
 }
 

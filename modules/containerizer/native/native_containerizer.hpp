@@ -1,6 +1,6 @@
 // NativeContainerizer (`native`): runs each task as a process group forked in
-// its sandbox, isolated only by the configured isolators (namespaces and
-// mounts are not supported yet: a launch whose isolators ask for them fails).
+// its sandbox, isolated by the configured isolators. Namespaces and mounts
+// they ask for are made by keel-container-init, which then runs the task.
 //
 // Threading: every public method, and every Post()ed continuation, runs on the
 // core strand. The ProcessReaper's thread only Post()s exits here.
@@ -44,6 +44,9 @@ class NativeContainerizer : public Containerizer {
 
   Result<LaunchInfo> PrepareAll(const ContainerLaunch& launch);
   Status IsolateAll(const ContainerId& id, pid_t pid);
+  // Signals the container's process group, and every process of the
+  // container through the isolators that know them (cgroups).
+  void SignalAll(const ContainerId& id, pid_t pid, int signal);
   // Cleans up the first `count` isolators, last first.
   void CleanupFirst(size_t count, const ContainerId& id);
   void WatchLimits(const ContainerId& id, uint64_t serial);
@@ -52,6 +55,8 @@ class NativeContainerizer : public Containerizer {
   Container* Find(const ContainerId& id, uint64_t serial);
 
   ModuleContext& context_;
+  // keel-container-init; empty when not found (launches that need it fail).
+  std::string init_path_;
   std::vector<Isolator*> isolators_;
   std::map<ContainerId, Container> containers_;
   uint64_t next_serial_ = 1;

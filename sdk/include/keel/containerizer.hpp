@@ -52,6 +52,10 @@ class Containerizer : public Module {
   // Called once before any launch with the isolators the agent loaded, in
   // configured order. The containerizer does not own them.
   virtual Status Start(const std::vector<Isolator*>& isolators) = 0;
+  // Whether this containerizer runs `launch` at all. An agent with several
+  // containerizers gives each launch to the first that says yes; the
+  // default takes exactly the launches without an image.
+  virtual bool CanLaunch(const ContainerLaunch& launch) const { return !launch.image.has_value(); }
   virtual Status Launch(const ContainerLaunch& launch, TerminationCallback on_exit) = 0;
   // Sends `signal` to every process of the container (the agent's graceful
   // kill: SIGTERM, then Destroy() after the grace period). A containerizer

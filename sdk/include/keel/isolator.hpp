@@ -75,6 +75,12 @@ class Isolator : public Module {
   // container hits a limit. Isolators that impose no limit never call it.
   virtual void Watch(const ContainerId& id,
                      std::function<void(const ContainerLimitation&)> on_limit) {}
+  // Sends `signal` to every process of the container, including those that
+  // left its process group or double-forked, and returns true; false when
+  // this isolator does not know the container's processes (only cgroups
+  // isolators do). The containerizer kills through this when it can: a
+  // process group is only a hint.
+  virtual bool Signal(const ContainerId& id, int signal) { return false; }
   // New resources for a running container.
   virtual Status Update(const ContainerId& id, const Resources& resources) = 0;
   // Adds this isolator's measurements to `stats` (several isolators fill one).

@@ -1,6 +1,8 @@
 #include "modules/containerizer/native/native_containerizer.hpp"
 
 #include "modules/containerizer/native/child_spec.hpp"
+#include "modules/isolator/filesystem_tmp/private_tmp_isolator.hpp"
+#include "modules/isolator/namespaces_pid/pid_namespace_isolator.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -378,6 +380,89 @@ TEST_F(NativeContainerizerTest, RootRunsTheTaskAsTheRequestedUser) {
   EXPECT_EQ(
       ReadFile(sandbox_ + "/stdout"),
       std::to_string(nobody->uid) + ":" + std::to_string(nobody->gid) + ":" + nobody->home + "\n");
+}
+
+// Through keel-container-init: what the task sees in a pid namespace, and
+// that its end is reported as the task's own, not the init's.
+class NamespacedContainerTest : public NativeContainerizerTest {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "namespaces need root";
+    NativeContainerizerTest::SetUp();
+  }
+  PidNamespaceIsolator pid_namespace_;
+  PrivateTmpIsolator private_tmp_;
+};
+
+TEST_F(NamespacedContainerTest, TaskIsPidTwoUnderAnInitAndItsExitStatusIsItsOwn) {
+  Start({&pid_namespace_});
+  auto t = Run(ShellLaunch("c1", "echo $$; ls /proc | grep -c '^[0-9]'; exit 3"));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(WEXITSTATUS(t->exit_status.value_or(-1)), 3) << ReadFile(sandbox_ + "/stderr");
+  EXPECT_EQ(t->message, "Command exited with status 3");
+  // The init, the shell, and ls with grep in a pipeline: nothing of the host.
+  const std::string out = ReadFile(sandbox_ + "/stdout");
+  EXPECT_EQ(out.substr(0, 2), "2\n") << out;
+  EXPECT_LE(std::stoi(out.substr(2)), 4) << out;
+}
+
+TEST_F(NamespacedContainerTest, GracefulKillReachesTheTaskAndItsSignalIsReported) {
+  Start({&pid_namespace_});
+  std::optional<ContainerTermination> t;
+  ASSERT_TRUE(containerizer_
+                  ->Launch(ShellLaunch("c1", "echo up > up; exec sleep 100"),
+                           [&](const ContainerTermination& r) { t = r; })
+                  .ok());
+  ASSERT_TRUE(context_.DrainUntil([&] { return !ReadFile(sandbox_ + "/up").empty(); }));
+  ASSERT_TRUE(containerizer_->Kill("c1", SIGTERM).ok());
+  ASSERT_TRUE(context_.DrainUntil([&] { return t.has_value(); }));
+  ASSERT_TRUE(t->exit_status.has_value());
+  ASSERT_TRUE(WIFSIGNALED(*t->exit_status)) << t->message;
+  EXPECT_EQ(WTERMSIG(*t->exit_status), SIGTERM);
+  EXPECT_EQ(t->message, "Command terminated by signal 15 (Terminated)");
+}
+
+TEST_F(NamespacedContainerTest, EndOfTheTaskEndsWhatItLeftInTheNamespace) {
+  Start({&pid_namespace_});
+  // A new session and a double fork: out of the task's process group.
+  auto t = Run(ShellLaunch("c1", "(setsid sleep 100 &); sleep 0.2; exit 0"));
+  ASSERT_TRUE(t.has_value());
+  bool left = true;
+  context_.DrainUntil(
+      [&] {
+        left = false;
+        for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+          const std::string link = entry.path().string() + "/cwd";
+          std::error_code ec;
+          if (std::filesystem::read_symlink(link, ec).string() == sandbox_) left = true;
+        }
+        return !left;
+      },
+      5s);
+  EXPECT_FALSE(left) << "a process still runs in the sandbox";
+}
+
+TEST_F(NamespacedContainerTest, PrivateTmpIsTheSandboxesTmp) {
+  Start({&private_tmp_});
+  const std::string name = "keel-native-tmp-" + std::to_string(::getpid());
+  auto t = Run(ShellLaunch("c1", "echo mine > /tmp/" + name + "; stat -c %a /tmp"));
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(WEXITSTATUS(t->exit_status.value_or(-1)), 0) << ReadFile(sandbox_ + "/stderr");
+  EXPECT_EQ(ReadFile(sandbox_ + "/tmp/" + name), "mine\n");
+  EXPECT_EQ(ReadFile(sandbox_ + "/stdout"), "1777\n");
+  EXPECT_FALSE(std::filesystem::exists("/tmp/" + name));
+}
+
+TEST_F(NamespacedContainerTest, TaskRunsAsItsUserAfterTheMounts) {
+  Result<UserIdentity> nobody = LookUpUser("nobody");
+  if (!nobody.ok()) GTEST_SKIP() << "no user 'nobody' here";
+  Start({&pid_namespace_, &private_tmp_});
+  ContainerLaunch launch = ShellLaunch("c1", "id -u; touch /tmp/x && echo wrote");
+  launch.command.user = "nobody";
+  auto t = Run(launch);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(WEXITSTATUS(t->exit_status.value_or(-1)), 0) << ReadFile(sandbox_ + "/stderr");
+  EXPECT_EQ(ReadFile(sandbox_ + "/stdout"), std::to_string(nobody->uid) + "\nwrote\n");
 }
 
 }  // namespace
