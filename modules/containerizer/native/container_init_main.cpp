@@ -1,26 +1,25 @@
 // keel-container-init: what the native containerizer runs first in a
 // container that asked for namespaces or mounts, before the task.
 //
-//   keel-container-init [--namespaces=FLAGS] [--mount SRC TARGET TYPE FLAGS DATA]...
+//   keel-container-init [--namespaces=FLAGS] [--status-fd=N]
+//                       [--mount SRC TARGET TYPE FLAGS DATA]...
 //                       [--user UID GID GROUPS] -- EXECUTABLE ARGV...
 //
-// It is a program of its own, not code in the agent's cloned child, because
-// entering a pid namespace needs a fork() and a waiting init, and mounting
-// needs ordinary libc: neither is safe in a child that shares the agent's
-// memory. Started as root in the task's sandbox with the task's stdio and
-// environment, it:
-//  1. unshares the namespaces (CLONE_NEWNS also makes every mount a slave,
-//     so nothing mounted here reaches the host);
-//  2. with CLONE_NEWPID, forks: the child is pid 1 of the new namespace, an
-//     init that reaps every orphan and passes on signals; this process stays
-//     outside, waits for it and ends the way the task ended (same exit code
-//     or same signal), which an init inside cannot do: the kernel ignores
-//     signals an init sends itself;
-//  3. mounts (proc after the fork, so that it shows the new namespace);
-//  4. switches to the task's user and executes the task (as pid 2 under the
-//     init, or in place without a pid namespace).
-// When the task's first process ends, the init exits and the kernel kills
-// whatever the task left in the namespace.
+// The containerizer clones it into the namespaces already (FLAGS says which),
+// as root, in the task's sandbox with the task's stdio and environment. It is
+// a program of its own, not code in the agent's cloned child, because a pid
+// namespace needs an init that forks and waits, and mounting wants ordinary
+// libc: neither is safe in a child that shares the agent's memory. It:
+//  1. with CLONE_NEWNS, makes every mount a slave, so nothing mounted here
+//     reaches the host;
+//  2. makes the mounts (proc among them, showing the new pid namespace);
+//  3. without CLONE_NEWPID, switches to the task's user and executes the task
+//     in place. With it, this process is pid 1 of the namespace: it forks the
+//     task (pid 2) as its user, reaps every orphan, passes signals on to the
+//     whole namespace, and when the task ends writes the task's wait status
+//     to descriptor N and exits, and the kernel kills whatever the task left.
+//     An init cannot end as the task did (the kernel ignores signals an init
+//     sends itself): the containerizer reads the status from N instead.
 //
 // Errors go to stderr (the sandbox's) prefixed with the program's name, and
 // end it with status 127, as the containerizer's own setup failures do.
@@ -29,8 +28,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,6 +50,7 @@ struct Mount {
 
 struct Options {
   int namespaces = 0;
+  int status_fd = -1;
   std::vector<Mount> mounts;
   bool switch_user = false;
   uid_t uid = 0;
@@ -89,6 +87,8 @@ Options Parse(int argc, char** argv) {
     if (arg == "--") break;
     if (arg.rfind("--namespaces=", 0) == 0) {
       o.namespaces = static_cast<int>(Number(arg.c_str() + 13, "namespace flags"));
+    } else if (arg.rfind("--status-fd=", 0) == 0) {
+      o.status_fd = static_cast<int>(Number(arg.c_str() + 12, "status descriptor"));
     } else if (arg == "--mount") {
       Mount m;
       m.source = next("mount source");
@@ -169,24 +169,15 @@ void Block(sigset_t* previous) {
   ::sigprocmask(SIG_BLOCK, &all, previous);
 }
 
-void RestoreDefaults() {
-  struct sigaction action {};
-  action.sa_handler = SIG_DFL;
-  ::sigemptyset(&action.sa_mask);
-  for (int sig : kPassedOn) ::sigaction(sig, &action, nullptr);
-}
-
 // Pid 1 of the namespace: starts the task, reaps everything, and reports
 // the task's wait status on `report` when the task ends.
-[[noreturn]] void RunInit(const Options& o, int report) {
-  // proc (and any other mount) now shows this pid namespace.
-  MountAll(o);
+[[noreturn]] void RunInit(const Options& o) {
   sigset_t previous;
   Block(&previous);
   const pid_t task = ::fork();
   if (task < 0) DieErrno("cannot fork the task");
   if (task == 0) {
-    ::close(report);
+    if (o.status_fd >= 0) ::close(o.status_fd);
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     ExecTask(o);
   }
@@ -204,77 +195,29 @@ void RestoreDefaults() {
     }
     if (reaped < 0 && errno == ECHILD) break;
   }
-  ssize_t written;
-  do {
-    written = ::write(report, &status, sizeof(status));
-  } while (written < 0 && errno == EINTR);
-  ::_exit(0);
-}
-
-// Ends this process as the task ended.
-[[noreturn]] void EndLike(int status) {
-  if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) {
-    const int sig = WTERMSIG(status);
-    // The task may have dumped core already; this process must not.
-    struct rlimit none {};
-    ::setrlimit(RLIMIT_CORE, &none);
-    struct sigaction action {};
-    action.sa_handler = SIG_DFL;
-    ::sigaction(sig, &action, nullptr);
-    Unblock();
-    ::kill(::getpid(), sig);
+  if (o.status_fd >= 0) {
+    ssize_t written;
+    do {
+      written = ::write(o.status_fd, &status, sizeof(status));
+    } while (written < 0 && errno == EINTR);
   }
-  ::_exit(kSetupFailed);
+  // The exit code for whoever has no status descriptor; a signal shows as
+  // 128 + its number, as shells report it.
+  ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
+  if (o.status_fd >= 0) ::fcntl(o.status_fd, F_SETFD, FD_CLOEXEC);
 
-  if (o.namespaces != 0 && ::unshare(o.namespaces) != 0) {
-    DieErrno("cannot unshare namespaces " + std::to_string(o.namespaces));
-  }
   if ((o.namespaces & CLONE_NEWNS) != 0 &&
       ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     DieErrno("cannot make the container's mounts slaves of the host's");
   }
-  if ((o.namespaces & CLONE_NEWPID) == 0) {
-    MountAll(o);
-    ExecTask(o);
-  }
-
-  int report[2];
-  if (::pipe2(report, O_CLOEXEC) != 0) DieErrno("cannot make a pipe");
-  sigset_t previous;
-  Block(&previous);
-  const pid_t init = ::fork();
-  if (init < 0) DieErrno("cannot fork the namespace's init");
-  if (init == 0) {
-    ::close(report[0]);
-    // Whoever kills the watcher outright kills the container.
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() == 1) ::_exit(kSetupFailed);
-    ::sigprocmask(SIG_SETMASK, &previous, nullptr);
-    RunInit(o, report[1]);
-  }
-  ::close(report[1]);
-  // Nothing should outlive this process's watcher unnoticed: the agent
-  // signals this process's group, which the init and the task share; a
-  // signal sent to this pid alone is passed on to the init.
-  InstallPassOn(init);
-  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
-
-  int init_status = 0;
-  while (::waitpid(init, &init_status, 0) < 0 && errno == EINTR) {
-  }
-  RestoreDefaults();
-  int task_status = 0;
-  ssize_t n;
-  do {
-    n = ::read(report[0], &task_status, sizeof(task_status));
-  } while (n < 0 && errno == EINTR);
-  // No report: the init itself was killed (SIGKILL from the agent).
-  EndLike(n == sizeof(task_status) ? task_status : init_status);
+  MountAll(o);
+  if ((o.namespaces & CLONE_NEWPID) == 0) ExecTask(o);
+  if (::getpid() != 1) Die("--namespaces has CLONE_NEWPID but this is not pid 1 of a namespace");
+  RunInit(o);
 }

@@ -1,5 +1,7 @@
 #include "modules/containerizer/native/native_containerizer.hpp"
 
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -135,10 +137,25 @@ Status NativeContainerizer::Launch(const ContainerLaunch& launch, TerminationCal
     CleanupFirst(isolators_.size(), launch.id);
     return Status::Error("native: " + spec.status().message());
   }
+  // With a pid namespace the first process is its init, which reports the
+  // task's own wait status through this pipe.
+  int status_pipe[2] = {-1, -1};
   if (info->clone_namespaces != 0 || !info->mounts.empty()) {
-    WrapInContainerInit(*info, init_path_, &spec.value());
+    if ((info->clone_namespaces & CLONE_NEWPID) != 0 &&
+        ::pipe2(status_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+      CleanupFirst(isolators_.size(), launch.id);
+      return Status::Error(std::string("native: cannot make a status pipe: ") +
+                           std::strerror(errno));
+    }
+    WrapInContainerInit(*info, init_path_, status_pipe[1], &spec.value());
   }
   Result<HeldChild> child = HeldChild::Fork(*spec);
+  if (status_pipe[1] >= 0) ::close(status_pipe[1]);
+  // Closed with the container record, or right here if there is none.
+  auto status_reader = std::shared_ptr<int>(new int(status_pipe[0]), [](int* fd) {
+    if (*fd >= 0) ::close(*fd);
+    delete fd;
+  });
   if (!child.ok()) {
     CleanupFirst(isolators_.size(), launch.id);
     return Status::Error("native: cannot start container '" + launch.id +
@@ -169,8 +186,8 @@ Status NativeContainerizer::Launch(const ContainerLaunch& launch, TerminationCal
     return Status::Error("native: cannot watch container '" + launch.id +
                          "': " + watched.message());
   }
-  containers_.emplace(launch.id,
-                      Container{serial, pid, std::move(on_exit), std::nullopt, child->memory()});
+  containers_.emplace(launch.id, Container{serial, pid, std::move(on_exit), std::nullopt,
+                                           child->memory(), std::move(status_reader)});
   WatchLimits(launch.id, serial);
 
   Status released = child.value().Release();
@@ -227,6 +244,15 @@ void NativeContainerizer::OnExit(const ContainerId& id, uint64_t serial, int wai
   }
   CleanupFirst(isolators_.size(), id);
 
+  // The init of a pid namespace reported how the task itself ended; without
+  // a report (the init was killed) its own end is the container's.
+  if (container->status_reader && *container->status_reader >= 0) {
+    int task_status = 0;
+    if (::read(*container->status_reader, &task_status, sizeof(task_status)) ==
+        sizeof(task_status)) {
+      wait_status = task_status;
+    }
+  }
   ContainerTermination termination;
   if (wait_status != ProcessReaper::kUnknownStatus) termination.exit_status = wait_status;
   termination.limitation = std::move(container->limitation);

@@ -40,6 +40,9 @@ class NativeContainerizer : public Containerizer {
     TerminationCallback on_exit;
     std::optional<ContainerLimitation> limitation;
     std::shared_ptr<void> child_memory;  // until the child is reaped
+    // Read end of the pipe a pid namespace's init reports the task's wait
+    // status on; -1 without one.
+    std::shared_ptr<int> status_reader;
   };
 
   Result<LaunchInfo> PrepareAll(const ContainerLaunch& launch);
