@@ -14,9 +14,11 @@
 #include "keel/v1/mesos.pb.h"
 #include "kernel/runtime/timer.hpp"
 
-namespace keel::master {
-
+namespace keel::runtime {
 class EventStream;
+}
+
+namespace keel::master {
 
 bool HasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type);
 
@@ -87,7 +89,7 @@ struct Offer {
 struct Framework {
   std::string id;
   v1::FrameworkInfo info;
-  std::shared_ptr<EventStream> stream;  // null while disconnected
+  std::shared_ptr<runtime::EventStream> stream;  // null while disconnected
   std::set<std::string> offers;
   std::map<std::string, Task> tasks;  // by task id; live or awaiting a terminal ack
   std::unique_ptr<runtime::Timer> heartbeat;

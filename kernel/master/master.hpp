@@ -19,7 +19,7 @@
 #include "keel/v1/scheduler.pb.h"
 #include "kernel/master/allocator_thread.hpp"
 #include "kernel/master/cluster_state.hpp"
-#include "kernel/master/event_stream.hpp"
+#include "kernel/runtime/event_stream.hpp"
 #include "kernel/master/registry.hpp"
 #include "kernel/runtime/config_fields.hpp"
 #include "kernel/runtime/daemon.hpp"
@@ -76,11 +76,11 @@ class Master : public std::enable_shared_from_this<Master> {
 
   // The scheduler API, after the HTTP layer checked the request's shape.
   // SUBSCRIBE answers through `responder` (a stream, or an error).
-  void Subscribe(const v1::scheduler::Call& call, Encoding encoding, http::Responder responder);
+  void Subscribe(const v1::scheduler::Call& call, runtime::Encoding encoding, http::Responder responder);
   // Any other call from the subscription `stream_id`.
   std::optional<CallError> Handle(const v1::scheduler::Call& call, const std::string& stream_id);
   // The operator API's SUBSCRIBE: a stream of the cluster's changes.
-  void SubscribeOperator(http::Responder responder, Encoding encoding);
+  void SubscribeOperator(http::Responder responder, runtime::Encoding encoding);
 
   // An operator's kill (keelctl kill): as if the task's framework sent KILL.
   // Fails with 404 for a task the master does not run.

@@ -49,7 +49,7 @@ void Master::SendError(Framework& framework, const std::string& message) {
   Send(framework, event);
 }
 
-void Master::Subscribe(const Call& call, Encoding encoding, http::Responder responder) {
+void Master::Subscribe(const Call& call, runtime::Encoding encoding, http::Responder responder) {
   v1::FrameworkInfo info = call.subscribe().framework_info();
   if (call.has_framework_id() && info.id().value() != call.framework_id().value()) {
     return responder.Respond(
@@ -91,8 +91,8 @@ void Master::Subscribe(const Call& call, Encoding encoding, http::Responder resp
 
   const std::string stream_id = runtime::RandomUuid();
   auto http_stream = responder.StartStream(
-      200, {{"Content-Type", ContentType(encoding)}, {"Mesos-Stream-Id", stream_id}});
-  framework.stream = std::make_shared<EventStream>(http_stream, encoding, stream_id);
+      200, {{"Content-Type", runtime::ContentType(encoding)}, {"Mesos-Stream-Id", stream_id}});
+  framework.stream = std::make_shared<runtime::EventStream>(http_stream, encoding, stream_id);
   std::weak_ptr<Master> weak = weak_from_this();
   http_stream->OnClose([weak, id, stream_id] {
     if (auto self = weak.lock()) self->OnStreamClosed(id, stream_id);

@@ -9,7 +9,7 @@ namespace keel::master {
 
 using v1::master::Event;
 
-void Master::SubscribeOperator(http::Responder responder, Encoding encoding) {
+void Master::SubscribeOperator(http::Responder responder, runtime::Encoding encoding) {
   v1::master::Response::GetState state;
   FillState(*this, &state);
   operator_events_->Subscribe(std::move(responder), encoding, std::move(state));

@@ -3,7 +3,7 @@
 #include "keel/v1/master.pb.h"
 #include "keel/v1/quota.pb.h"
 #include "kernel/http/http_server.hpp"
-#include "kernel/master/call_request.hpp"
+#include "kernel/runtime/call_request.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/master/operator_reads.hpp"
 #include "kernel/master/policy_protos.hpp"
@@ -83,41 +83,41 @@ Answer Dispatch(Master& master, const Call& call, const OperatorApiContext& cont
 
 void HandleOperatorCall(Master& master, const OperatorApiContext& context,
                         const http::Request& request, http::Responder responder) {
-  Encoding body_encoding = Encoding::kJson;
-  if (auto refused = CheckCallRequest(request, &body_encoding)) {
+  runtime::Encoding body_encoding = runtime::Encoding::kJson;
+  if (auto refused = runtime::CheckCallRequest(request, &body_encoding)) {
     return responder.Respond(std::move(*refused));
   }
-  const auto response_encoding = AcceptedEncoding(request.Header("accept"));
+  const auto response_encoding = runtime::AcceptedEncoding(request.Header("accept"));
   if (!response_encoding) {
-    return responder.Respond(ErrorResponse(
+    return responder.Respond(runtime::ErrorResponse(
         406, "Expecting 'Accept' to allow application/json or application/x-protobuf"));
   }
   Call call;
-  if (auto bad = ParseCallBody(request, body_encoding, "master::Call", &call)) {
-    return responder.Respond(ErrorResponse(400, *bad));
+  if (auto bad = runtime::ParseCallBody(request, body_encoding, "master::Call", &call)) {
+    return responder.Respond(runtime::ErrorResponse(400, *bad));
   }
   if (!call.has_type() || call.type() == Call::UNKNOWN) {
     return responder.Respond(
-        ErrorResponse(400, "Failed to validate master::Call: Expecting 'type' to be present"));
+        runtime::ErrorResponse(400, "Failed to validate master::Call: Expecting 'type' to be present"));
   }
   if (call.type() == Call::SUBSCRIBE) {
     return master.SubscribeOperator(std::move(responder), *response_encoding);
   }
-  if (body_encoding == Encoding::kJson && IsChange(call.type())) {
+  if (body_encoding == runtime::Encoding::kJson && IsChange(call.type())) {
     // A misspelt field of a change must not pass for an absent one: a quota
     // config whose "limit" is ignored would reset the role's quota.
     Call strict;
-    if (auto bad = ParseJson(request.body, &strict, /*strict=*/true)) {
+    if (auto bad = runtime::ParseJson(request.body, &strict, /*strict=*/true)) {
       return responder.Respond(
-          ErrorResponse(400, "Invalid " + Call::Type_Name(call.type()) + ": " + *bad));
+          runtime::ErrorResponse(400, "Invalid " + Call::Type_Name(call.type()) + ": " + *bad));
     }
   }
   Answer answer = Dispatch(master, call, context);
   if (answer.error) {
-    return responder.Respond(ErrorResponse(answer.error->status, answer.error->message));
+    return responder.Respond(runtime::ErrorResponse(answer.error->status, answer.error->message));
   }
   if (answer.response) {
-    return responder.Respond(EncodedResponse(*answer.response, *response_encoding));
+    return responder.Respond(runtime::EncodedResponse(*answer.response, *response_encoding));
   }
   responder.Respond(http::Response{200, {}, ""});
 }

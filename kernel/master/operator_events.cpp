@@ -15,7 +15,7 @@ OperatorEvents::OperatorEvents(boost::asio::io_context& io,
                                std::chrono::nanoseconds heartbeat_interval)
     : heartbeat_interval_(heartbeat_interval), heartbeat_(io) {}
 
-void OperatorEvents::Subscribe(http::Responder responder, Encoding encoding,
+void OperatorEvents::Subscribe(http::Responder responder, runtime::Encoding encoding,
                                v1::master::Response::GetState state) {
   // Streams that ended are dropped here and on every send.
   subscribers_.remove_if([](const Subscriber& s) { return s.stream->closed(); });
@@ -23,7 +23,7 @@ void OperatorEvents::Subscribe(http::Responder responder, Encoding encoding,
     return responder.Respond(http::Response::Text(
         503, "Too many subscribers: " + std::to_string(kMaxSubscribers) + " at most\n"));
   }
-  auto stream = responder.StartStream(200, {{"Content-Type", ContentType(encoding)}});
+  auto stream = responder.StartStream(200, {{"Content-Type", runtime::ContentType(encoding)}});
   subscribers_.push_back({stream, encoding});
   v1::master::Event subscribed;
   subscribed.set_type(v1::master::Event::SUBSCRIBED);
@@ -37,7 +37,7 @@ void OperatorEvents::Subscribe(http::Responder responder, Encoding encoding,
 }
 
 void OperatorEvents::Send(Subscriber& subscriber, const v1::master::Event& event) {
-  std::string record = subscriber.encoding == Encoding::kProtobuf ? event.SerializeAsString()
+  std::string record = subscriber.encoding == runtime::Encoding::kProtobuf ? event.SerializeAsString()
                                                                   : runtime::MesosJson(event);
   subscriber.stream->Write(std::to_string(record.size()) + "\n" + record);
 }

@@ -13,7 +13,7 @@
 #include <memory>
 
 #include "keel/v1/master.pb.h"
-#include "kernel/master/event_stream.hpp"
+#include "kernel/runtime/event_stream.hpp"
 #include "kernel/runtime/timer.hpp"
 
 namespace keel::http {
@@ -29,7 +29,7 @@ class OperatorEvents {
 
   // Answers `responder` with the stream and SUBSCRIBED carrying `state`;
   // 503 when the subscribers are too many.
-  void Subscribe(http::Responder responder, Encoding encoding,
+  void Subscribe(http::Responder responder, runtime::Encoding encoding,
                  v1::master::Response::GetState state);
   bool active() const { return !subscribers_.empty(); }
   void Publish(const v1::master::Event& event);
@@ -37,7 +37,7 @@ class OperatorEvents {
  private:
   struct Subscriber {
     std::shared_ptr<http::Stream> stream;
-    Encoding encoding;
+    runtime::Encoding encoding;
   };
   void Send(Subscriber& subscriber, const v1::master::Event& event);
   void Heartbeat();

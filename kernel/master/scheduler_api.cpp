@@ -1,7 +1,7 @@
 #include "kernel/master/scheduler_api.hpp"
 
 #include "kernel/http/http_server.hpp"
-#include "kernel/master/call_request.hpp"
+#include "kernel/runtime/call_request.hpp"
 #include "kernel/master/master.hpp"
 
 namespace keel::master {
@@ -34,9 +34,9 @@ std::optional<std::string> MissingPayload(const Call& call) {
 
 // Parses the body into `call` and checks the call's shape; on failure the
 // 400's reason.
-std::optional<std::string> ParseCall(const http::Request& request, Encoding body_encoding,
+std::optional<std::string> ParseCall(const http::Request& request, runtime::Encoding body_encoding,
                                      Call* call) {
-  if (auto bad = ParseCallBody(request, body_encoding, "scheduler::Call", call)) return bad;
+  if (auto bad = runtime::ParseCallBody(request, body_encoding, "scheduler::Call", call)) return bad;
   if (!call->has_type() || call->type() == Call::UNKNOWN) {
     return std::string("Failed to validate scheduler::Call: Expecting 'type' to be present");
   }
@@ -61,14 +61,14 @@ std::optional<http::Response> CheckPrincipal(const Master& master, const std::st
     auto* info = call->mutable_subscribe()->mutable_framework_info();
     if (!info->has_principal()) info->set_principal(principal);
     if (info->principal() != principal) {
-      return ErrorResponse(403, "Authenticated principal '" + principal +
+      return runtime::ErrorResponse(403, "Authenticated principal '" + principal +
                                     "' does not match principal '" + info->principal() +
                                     "' set in `FrameworkInfo`");
     }
     if (info->has_id()) {
       auto owner = master.FrameworkPrincipal(info->id().value());
       if (owner && *owner != principal) {
-        return ErrorResponse(403, "Framework " + info->id().value() +
+        return runtime::ErrorResponse(403, "Framework " + info->id().value() +
                                       " belongs to another principal than '" + principal + "'");
       }
     }
@@ -77,7 +77,7 @@ std::optional<http::Response> CheckPrincipal(const Master& master, const std::st
   if (!call->has_framework_id()) return std::nullopt;
   auto owner = master.FrameworkPrincipal(call->framework_id().value());
   if (owner && *owner != principal) {
-    return ErrorResponse(400, "Authenticated principal '" + principal +
+    return runtime::ErrorResponse(400, "Authenticated principal '" + principal +
                                   "' does not match principal '" + *owner + "' of framework " +
                                   call->framework_id().value());
   }
@@ -85,13 +85,13 @@ std::optional<http::Response> CheckPrincipal(const Master& master, const std::st
 }
 
 void HandleScheduler(Master& master, const http::Request& request, http::Responder responder) {
-  Encoding body_encoding = Encoding::kJson;
-  if (auto refused = CheckCallRequest(request, &body_encoding)) {
+  runtime::Encoding body_encoding = runtime::Encoding::kJson;
+  if (auto refused = runtime::CheckCallRequest(request, &body_encoding)) {
     return responder.Respond(std::move(*refused));
   }
   Call call;
   if (auto bad = ParseCall(request, body_encoding, &call)) {
-    return responder.Respond(ErrorResponse(400, *bad));
+    return responder.Respond(runtime::ErrorResponse(400, *bad));
   }
   if (auto refused = CheckPrincipal(master, request.principal, &call)) {
     return responder.Respond(std::move(*refused));
@@ -100,17 +100,17 @@ void HandleScheduler(Master& master, const http::Request& request, http::Respond
   if (call.type() == Call::SUBSCRIBE) {
     if (!stream_id.empty()) {
       return responder.Respond(
-          ErrorResponse(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header"));
+          runtime::ErrorResponse(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header"));
     }
-    auto encoding = AcceptedEncoding(request.Header("accept"));
+    auto encoding = runtime::AcceptedEncoding(request.Header("accept"));
     if (!encoding) {
-      return responder.Respond(ErrorResponse(
+      return responder.Respond(runtime::ErrorResponse(
           406, "Expecting 'Accept' to allow application/json or application/x-protobuf"));
     }
     return master.Subscribe(call, *encoding, std::move(responder));
   }
   if (auto error = master.Handle(call, stream_id)) {
-    return responder.Respond(ErrorResponse(error->status, error->message));
+    return responder.Respond(runtime::ErrorResponse(error->status, error->message));
   }
   http::Response accepted;
   accepted.status = 202;

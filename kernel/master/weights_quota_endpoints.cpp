@@ -5,7 +5,7 @@
 #include "keel/v1/master.pb.h"
 #include "keel/v1/quota.pb.h"
 #include "kernel/http/http_server.hpp"
-#include "kernel/master/call_request.hpp"
+#include "kernel/runtime/call_request.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/master/policy_protos.hpp"
 #include "kernel/master/role_name.hpp"
@@ -18,7 +18,7 @@ namespace {
 http::Response Ok() { return http::Response{200, {}, ""}; }
 
 http::Response Answer(const std::optional<CallError>& error) {
-  return error ? ErrorResponse(error->status, error->message) : Ok();
+  return error ? runtime::ErrorResponse(error->status, error->message) : Ok();
 }
 
 http::Response GetWeights(const Master& master) {
@@ -36,17 +36,17 @@ http::Response PutWeights(Master& master, const http::Request& request) {
   // The body must be exactly one JSON array; read as UPDATE_WEIGHTS's list.
   google::protobuf::ListValue array;
   v1::master::Call::UpdateWeights list;
-  auto bad = ParseJson(request.body, &array);
-  if (!bad) bad = ParseJson("{\"weight_infos\":" + request.body + "}", &list);
+  auto bad = runtime::ParseJson(request.body, &array);
+  if (!bad) bad = runtime::ParseJson("{\"weight_infos\":" + request.body + "}", &list);
   if (bad) {
-    return ErrorResponse(400,
+    return runtime::ErrorResponse(400,
                          "Failed to parse update weights request: expecting a JSON array of "
                          "WeightInfo: " +
                              *bad);
   }
   auto weights = ReadWeights(list.weight_infos(), "weights");
   if (!weights.ok()) {
-    return ErrorResponse(400, "Invalid update weights request: " + weights.status().message());
+    return runtime::ErrorResponse(400, "Invalid update weights request: " + weights.status().message());
   }
   return Answer(master.UpdateWeights(*weights));
 }
@@ -59,17 +59,17 @@ http::Response GetQuota(const Master& master) {
 
 http::Response SetQuota(Master& master, const http::Request& request) {
   v1::quota::QuotaRequest body;
-  if (auto bad = ParseJson(request.body, &body)) {
-    return ErrorResponse(400, "Failed to parse set quota request JSON: " + *bad);
+  if (auto bad = runtime::ParseJson(request.body, &body)) {
+    return runtime::ErrorResponse(400, "Failed to parse set quota request JSON: " + *bad);
   }
   auto quota = ReadQuotaRequest(body);
   if (!quota.ok()) {
-    return ErrorResponse(400, "Failed to validate set quota request: " + quota.status().message());
+    return runtime::ErrorResponse(400, "Failed to validate set quota request: " + quota.status().message());
   }
   const auto& [role, config] = *quota;
   if (master.quotas().count(role)) {
     // The legacy call only ever created quotas; UPDATE_QUOTA changes them.
-    return ErrorResponse(400, "Failed to validate set quota request: role '" + role +
+    return runtime::ErrorResponse(400, "Failed to validate set quota request: role '" + role +
                                   "' already has a quota (DELETE /quota/" + role +
                                   " first, or use UPDATE_QUOTA)");
   }
@@ -78,15 +78,15 @@ http::Response SetQuota(Master& master, const http::Request& request) {
 
 http::Response RemoveQuota(Master& master, const std::string& role) {
   if (role.empty()) {
-    return ErrorResponse(400,
+    return runtime::ErrorResponse(400,
                          "Failed to remove quota: expecting the role in the path, as "
                          "DELETE /quota/<role>");
   }
   if (auto bad = InvalidRoleReason(role)) {
-    return ErrorResponse(400, "Failed to remove quota: " + *bad);
+    return runtime::ErrorResponse(400, "Failed to remove quota: " + *bad);
   }
   if (!master.quotas().count(role)) {
-    return ErrorResponse(400, "Failed to remove quota: role '" + role + "' has no quota set");
+    return runtime::ErrorResponse(400, "Failed to remove quota: role '" + role + "' has no quota set");
   }
   return Answer(master.UpdateQuotas({{role, Quota{}}}, /*force=*/true));
 }

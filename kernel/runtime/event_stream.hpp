@@ -1,6 +1,7 @@
-// A framework's subscription: the chunked HTTP response of its SUBSCRIBE,
-// carrying scheduler Events as RecordIO records ("<length>\n<bytes>") in the
-// encoding the subscriber accepted.
+// A subscription to one of Mesos's event streams (a framework's scheduler
+// SUBSCRIBE, an executor's): the chunked HTTP response carrying Events as
+// RecordIO records ("<length>\n<bytes>") in the encoding the subscriber
+// accepted.
 #pragma once
 
 #include <memory>
@@ -8,11 +9,11 @@
 
 #include "kernel/http/http_server.hpp"
 
-namespace keel::v1::scheduler {
-class Event;
+namespace google::protobuf {
+class Message;
 }
 
-namespace keel::master {
+namespace keel::runtime {
 
 enum class Encoding { kJson, kProtobuf };
 
@@ -20,13 +21,13 @@ enum class Encoding { kJson, kProtobuf };
 const char* ContentType(Encoding encoding);
 // The event as the subscriber reads it: JSON with Mesos's (snake_case) field
 // names, or the serialized protobuf.
-std::string Encode(const v1::scheduler::Event& event, Encoding encoding);
+std::string Encode(const google::protobuf::Message& event, Encoding encoding);
 
 class EventStream {
  public:
   EventStream(std::shared_ptr<http::Stream> stream, Encoding encoding, std::string id);
 
-  void Send(const v1::scheduler::Event& event);
+  void Send(const google::protobuf::Message& event);
   void Close();
   bool closed() const { return stream_->closed(); }
   const std::string& id() const { return id_; }
@@ -38,4 +39,4 @@ class EventStream {
   std::string id_;  // sent as Mesos-Stream-Id
 };
 
-}  // namespace keel::master
+}  // namespace keel::runtime

@@ -1,27 +1,28 @@
-#include "kernel/master/event_stream.hpp"
+#include "kernel/runtime/event_stream.hpp"
 
-#include "keel/v1/scheduler.pb.h"
+#include <google/protobuf/message.h>
+
 #include "kernel/runtime/mesos_json.hpp"
 
-namespace keel::master {
+namespace keel::runtime {
 
 const char* ContentType(Encoding encoding) {
   return encoding == Encoding::kJson ? "application/json" : "application/x-protobuf";
 }
 
-std::string Encode(const v1::scheduler::Event& event, Encoding encoding) {
+std::string Encode(const google::protobuf::Message& event, Encoding encoding) {
   if (encoding == Encoding::kProtobuf) return event.SerializeAsString();
-  return runtime::MesosJson(event);
+  return MesosJson(event);
 }
 
 EventStream::EventStream(std::shared_ptr<http::Stream> stream, Encoding encoding, std::string id)
     : stream_(std::move(stream)), encoding_(encoding), id_(std::move(id)) {}
 
-void EventStream::Send(const v1::scheduler::Event& event) {
+void EventStream::Send(const google::protobuf::Message& event) {
   std::string record = Encode(event, encoding_);
   stream_->Write(std::to_string(record.size()) + "\n" + record);
 }
 
 void EventStream::Close() { stream_->Close(); }
 
-}  // namespace keel::master
+}  // namespace keel::runtime

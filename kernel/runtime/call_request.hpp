@@ -8,13 +8,13 @@
 #include <string>
 
 #include "kernel/http/http_server.hpp"
-#include "kernel/master/event_stream.hpp"
+#include "kernel/runtime/event_stream.hpp"
 
 namespace google::protobuf {
 class Message;
 }
 
-namespace keel::master {
+namespace keel::runtime {
 
 // A plain-text error answer.
 http::Response ErrorResponse(int status, const std::string& reason);
@@ -42,4 +42,4 @@ std::optional<std::string> ParseCallBody(const http::Request& request, Encoding 
 // `message` in `encoding`, 200 OK: JSON with Mesos's field names, or protobuf.
 http::Response EncodedResponse(const google::protobuf::Message& message, Encoding encoding);
 
-}  // namespace keel::master
+}  // namespace keel::runtime

@@ -1,4 +1,4 @@
-#include "kernel/master/call_request.hpp"
+#include "kernel/runtime/call_request.hpp"
 
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
@@ -7,7 +7,7 @@
 
 #include "kernel/runtime/mesos_json.hpp"
 
-namespace keel::master {
+namespace keel::runtime {
 
 namespace {
 
@@ -90,9 +90,9 @@ std::optional<std::string> ParseCallBody(const http::Request& request, Encoding 
 }
 
 http::Response EncodedResponse(const google::protobuf::Message& message, Encoding encoding) {
-  if (encoding == Encoding::kJson) return http::Response::Json(200, runtime::MesosJson(message));
+  if (encoding == Encoding::kJson) return http::Response::Json(200, MesosJson(message));
   return http::Response{
       200, {{"Content-Type", ContentType(encoding)}}, message.SerializeAsString()};
 }
 
-}  // namespace keel::master
+}  // namespace keel::runtime
