@@ -16,6 +16,8 @@ PACKAGES=(
   curl python3 procps iproute2
   chromium                     # tests/webui/: the web UI browser test (node and npm come with the machine)
   dpkg-dev fakeroot file lintian rpm debootstrap   # packaging/: cpack DEB/RPM, lintian, test-install.sh
+  runc busybox-static          # modules/containerizer/oci/: runs tasks from images; tests build a busybox image
+  libarchive-dev zlib1g-dev    # oci: reads image layers (tar, gzip)
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include "kernel/runtime/flags.hpp"
 #include "kernel/runtime/module_registry.hpp"
 #include "tools/keelctl/config_command.hpp"
+#include "tools/keelctl/image_command.hpp"
 #include "tools/keelctl/keys_command.hpp"
 #include "tools/keelctl/kill_command.hpp"
 #include "tools/keelctl/list_commands.hpp"
@@ -32,6 +33,9 @@ constexpr const char* kUsage =
     "  keelctl modules inspect NAME [--module_path=DIR[:DIR...]]\n"
     "  keelctl config check FILE [--daemon=master|agent] [--module_path=DIR[:DIR...]]\n"
     "  keelctl keys generate --output=PATH [--force]\n"
+    "  keelctl image import PATH --name=NAME[:TAG] [--force] [--work_dir=DIR]\n"
+    "  keelctl image list [--json] [--work_dir=DIR]\n"
+    "  keelctl image remove NAME[:TAG] [--work_dir=DIR]\n"
     "\n"
     "state, agents, frameworks, tasks, logs and kill ask the master over HTTP:\n"
     "  --master=HOST:PORT  the master (default: $KEEL_MASTER, else 127.0.0.1:5050)\n"
@@ -51,12 +55,19 @@ constexpr const char* kUsage =
     "              its last state\n"
     "  --framework=ID  the task of that framework, where several have a task of that id\n"
     "\n"
+    "image works on the image store of the agent on this machine (for the oci\n"
+    "containerizer), in --work_dir (the agent's, default /var/lib/keel/agent):\n"
+    "  import      an OCI image layout directory or a docker save tarball as NAME:TAG\n"
+    "              (TAG defaults to latest; --force replaces an image of that name)\n"
+    "  list        NAME, TAG, ID, LAYERS, FORMAT, IMPORTED (--json: a JSON array)\n"
+    "  remove      delete an image no container uses\n"
+    "\n"
     "Exit codes (run exits with the task's own):\n"
     "  0  ok\n"
     "  1  the task or the operation failed, or the master refused it\n"
     "  2  usage: bad flags or arguments, or a task id that needs --framework\n"
     "  3  cannot reach the master or the agent\n"
-    "  4  not found: no such task, or no such file in its sandbox\n";
+    "  4  not found: no such task, no such file in its sandbox, or no such image or PATH\n";
 
 // The flags each command takes.
 std::map<std::string, std::set<std::string>> BuildFlagsOf() {
@@ -76,6 +87,7 @@ std::map<std::string, std::set<std::string>> BuildFlagsOf() {
       {"modules", {"module_path"}},
       {"config", {"module_path", "daemon"}},
       {"keys", {"output", "force"}},
+      {"image", {"name", "work_dir", "force", "json"}},
   };
 }
 
@@ -168,6 +180,7 @@ int main(int argc, char** argv) {
   if (c == "kill") return kc::Kill(flags, rest);
   if (c == "run") return kc::Run(flags, rest);
   if (c == "keys") return kc::Keys(flags, rest);
+  if (c == "image") return kc::Image(flags, rest);
   if (c == "modules") return Modules(flags, w);
   return Config(flags, w);
 }
