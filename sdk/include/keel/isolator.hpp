@@ -73,6 +73,9 @@ class Isolator : public Module {
   virtual Status Isolate(const ContainerId& id, int pid) = 0;
   // Registers the callback the isolator calls (on the core strand) when the
   // container hits a limit. Isolators that impose no limit never call it.
+  // Cleanup() may still report, synchronously, a limit that ended the
+  // container (its event can arrive after the container's last process was
+  // reaped), so report the termination only after Cleanup() returns.
   virtual void Watch(const ContainerId& id,
                      std::function<void(const ContainerLimitation&)> on_limit) {}
   // Sends `signal` to every process of the container, including those that
