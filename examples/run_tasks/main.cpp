@@ -1,5 +1,5 @@
 // keel-example-framework --master=HOST:PORT --tasks=N [--command=CMD]
-//     [--cpus=0.1] [--mem=32] [--name=NAME]
+//     [--cpus=0.1] [--mem=32] [--name=NAME] [--executor=PATH]
 // Exit codes: 0 every task finished, 1 some did not, 2 error, 130 SIGINT.
 #include <pwd.h>
 #include <signal.h>
@@ -20,7 +20,7 @@ using keel::examples::RunTasksOptions;
 constexpr const char* kUsage =
     "Usage: keel-example-framework --master=HOST:PORT --tasks=N\n"
     "           [--command='echo hello from $MESOS_TASK_ID'] [--cpus=0.1] [--mem=32]\n"
-    "           [--name=keel-example-framework]\n";
+    "           [--name=keel-example-framework] [--executor=PATH]\n";
 
 std::optional<double> ParsePositive(const std::string& text) {
   char* end = nullptr;
@@ -72,6 +72,9 @@ std::optional<std::string> ParseFlags(int argc, char** argv, RunTasksOptions* op
       (name == "cpus" ? options->cpus : options->mem) = *amount;
     } else if (name == "name") {
       options->name = value;
+    } else if (name == "executor") {
+      if (value.empty()) return "--executor must name the executor's path on the agents";
+      options->executor = value;
     } else {
       return "unknown flag --" + name;
     }

@@ -19,6 +19,10 @@ constexpr double kRefuseSeconds = 1.0;
 // Offered amounts minus task sizes drift below the exact size in binary
 // floating point (4 - 40 * 0.1 < 0).
 constexpr double kEpsilon = 1e-9;
+// The custom executor (--executor): its id and what it takes on each agent.
+constexpr const char* kExecutorId = "run-tasks-executor";
+constexpr double kExecutorCpus = 0.1;
+constexpr double kExecutorMem = 32;
 
 // The offer's total of scalar resource `name`, whatever its role.
 double ScalarSum(const v1::Offer& offer, const std::string& name) {
@@ -53,6 +57,7 @@ RunTasksFramework::RunTasksFramework(RunTasksOptions options)
     : options_(std::move(options)), client_(ClientOptionsFor(options_)) {
   client_.On(Event::OFFERS, [this](const Event& e) { OnOffers(e); });
   client_.On(Event::UPDATE, [this](const Event& e) { OnUpdate(e); });
+  client_.On(Event::MESSAGE, [this](const Event& e) { OnMessage(e); });
   client_.On(Event::ERROR, [this](const Event& e) {
     std::lock_guard<std::mutex> lock(mu_);
     error_ = "the master sent ERROR: " + e.error().message();
@@ -122,9 +127,26 @@ v1::TaskInfo RunTasksFramework::MakeTask(int index, const v1::Offer& offer) cons
   task.set_name(options_.name + " " + id);
   task.mutable_task_id()->set_value(id);
   *task.mutable_agent_id() = offer.agent_id();
-  task.mutable_command()->set_value(options_.command);
   AddScalar(&task, "cpus", options_.cpus);
   AddScalar(&task, "mem", options_.mem);
+  if (options_.executor.empty()) {
+    task.mutable_command()->set_value(options_.command);
+    return task;
+  }
+  // A task names its executor or a command, not both: the command goes to
+  // the executor as the task's data.
+  v1::ExecutorInfo* executor = task.mutable_executor();
+  executor->mutable_executor_id()->set_value(kExecutorId);
+  executor->set_type(v1::ExecutorInfo::CUSTOM);
+  executor->mutable_command()->set_value(options_.executor);
+  executor->mutable_command()->set_shell(false);
+  for (auto [name, amount] : {std::pair{"cpus", kExecutorCpus}, std::pair{"mem", kExecutorMem}}) {
+    v1::Resource* r = executor->add_resources();
+    r->set_name(name);
+    r->set_type(v1::Value::SCALAR);
+    r->mutable_scalar()->set_value(amount);
+  }
+  task.set_data(options_.command);
   return task;
 }
 
@@ -132,6 +154,11 @@ void RunTasksFramework::OnOffers(const Event& event) {
   for (const v1::Offer& offer : event.offers().offers()) {
     double cpus = ScalarSum(offer, "cpus");
     double mem = ScalarSum(offer, "mem");
+    if (!options_.executor.empty()) {
+      // Room for the executor too, in case it is not running there yet.
+      cpus -= kExecutorCpus;
+      mem -= kExecutorMem;
+    }
     std::vector<v1::TaskInfo> tasks;
     while (launched_ < options_.tasks && cpus + kEpsilon >= options_.cpus &&
            mem + kEpsilon >= options_.mem) {
@@ -151,6 +178,7 @@ void RunTasksFramework::OnOffers(const Event& event) {
 
 void RunTasksFramework::OnUpdate(const Event& event) {
   const v1::TaskStatus& status = event.update().status();
+  if (!options_.executor.empty() && status.state() == v1::TASK_RUNNING) GreetExecutor(status);
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, added] = states_.try_emplace(status.task_id().value(), status.state());
   if (!added) {
@@ -165,6 +193,24 @@ void RunTasksFramework::OnUpdate(const Event& event) {
   }
   std::cout << std::endl;  // flushed: the output may be a pipe someone watches
   if (IsTerminal(status.state())) ++(status.state() == v1::TASK_FINISHED ? finished_ : failed_);
+}
+
+void RunTasksFramework::GreetExecutor(const v1::TaskStatus& status) {
+  // The executor echoes it back (best effort both ways).
+  v1::scheduler::Call call;
+  call.set_type(v1::scheduler::Call::MESSAGE);
+  *call.mutable_message()->mutable_agent_id() = status.agent_id();
+  call.mutable_message()->mutable_executor_id()->set_value(kExecutorId);
+  call.mutable_message()->set_data(status.task_id().value() + " is running");
+  if (auto s = client_.Send(call); !s.ok()) {
+    std::cerr << "keel-example-framework: " << s.message() << "\n";
+  }
+}
+
+void RunTasksFramework::OnMessage(const Event& event) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::cout << "message from executor " << event.message().executor_id().value() << ": "
+            << event.message().data() << std::endl;
 }
 
 }  // namespace keel::examples

@@ -1,6 +1,8 @@
 // RunTasksFramework: launches N copies of one shell command on whatever
 // offers come and reports every task's state changes, like Mesos's
 // "test framework". The smallest complete framework on SchedulerClient.
+// With an executor, the tasks go to that custom executor, which gets a
+// message when each task runs and whose messages are printed.
 #pragma once
 
 #include <signal.h>
@@ -22,6 +24,9 @@ struct RunTasksOptions {
   double cpus = 0.1;
   double mem = 32;  // MB
   std::string name = "keel-example-framework";
+  // Path of keel-example-executor (or any executor) on the agents: the tasks
+  // go to that one custom executor instead of being command tasks.
+  std::string executor;
 };
 
 // How a run ended; main() turns it into the exit code.
@@ -42,6 +47,9 @@ class RunTasksFramework {
  private:
   void OnOffers(const v1::scheduler::Event& event);
   void OnUpdate(const v1::scheduler::Event& event);
+  void OnMessage(const v1::scheduler::Event& event);
+  // Sends the task's executor a MESSAGE (--executor).
+  void GreetExecutor(const v1::TaskStatus& status);
   Outcome Wait(const sigset_t& interrupts);
   v1::TaskInfo MakeTask(int index, const v1::Offer& offer) const;
 
