@@ -59,17 +59,37 @@ Status Agent::Start() {
     RunTask r;
     if (protocol::Unpack(m, &r)) OnRunTask(r);
   });
+  d.Register(protocol::TypeOf<RunTaskGroup>(), 1, 1, [this](const PeerId&, TransportMessage& m) {
+    RunTaskGroup r;
+    if (protocol::Unpack(m, &r)) OnRunTaskGroup(r);
+  });
+  d.Register(protocol::TypeOf<FrameworkToExecutorMessage>(), 1, 1,
+             [this](const PeerId&, TransportMessage& m) {
+               FrameworkToExecutorMessage r;
+               if (protocol::Unpack(m, &r)) {
+                 OnFrameworkMessage(r.framework_id().value(), r.executor_id().value(), r.data());
+               }
+             });
+  d.Register(protocol::TypeOf<internal::ShutdownExecutor>(), 1, 1,
+             [this](const PeerId&, TransportMessage& m) {
+               internal::ShutdownExecutor r;
+               if (!protocol::Unpack(m, &r)) return;
+               auto it = executors_.find({r.framework_id().value(), r.executor_id().value()});
+               if (it != executors_.end()) ShutdownExecutor(it->second, "the framework asked");
+             });
   d.Register(protocol::TypeOf<KillTask>(), 1, 1, [this](const PeerId&, TransportMessage& m) {
     KillTask r;
     if (protocol::Unpack(m, &r)) OnKillTask(r);
   });
-  d.Register(protocol::TypeOf<StatusUpdateAcknowledgement>(), 1, 1,
-             [this](const PeerId&, TransportMessage& m) {
-               StatusUpdateAcknowledgement r;
-               if (protocol::Unpack(m, &r)) {
-                 updates_.Acknowledge(r.framework_id().value(), r.task_id().value(), r.uuid());
-               }
-             });
+  d.Register(
+      protocol::TypeOf<StatusUpdateAcknowledgement>(), 1, 1,
+      [this](const PeerId&, TransportMessage& m) {
+        StatusUpdateAcknowledgement r;
+        if (protocol::Unpack(m, &r) &&
+            updates_.Acknowledge(r.framework_id().value(), r.task_id().value(), r.uuid())) {
+          OnExecutorUpdateAcknowledged({r.framework_id().value(), r.task_id().value()}, r.uuid());
+        }
+      });
   d.Register(protocol::TypeOf<ShutdownFramework>(), 1, 1,
              [this](const PeerId&, TransportMessage& m) {
                ShutdownFramework r;
@@ -83,6 +103,7 @@ Status Agent::Start() {
   if (link_->connected()) Register();
   start_time_ = runtime::NowSeconds();
   RouteEndpoints();
+  RouteExecutorApi();
   std::weak_ptr<Agent> weak = weak_from_this();
   RouteSandboxFiles(daemon_.http(),
                     [weak](const std::string& framework_id,
@@ -111,6 +132,16 @@ void Agent::Register() {
     task->mutable_agent_id()->set_value(agent_id_);
     task->set_state(c.state);
     *task->mutable_resources() = c.task.resources();
+  }
+  for (const auto& [key, t] : executor_tasks_) {
+    v1::Task* task = message.add_tasks();
+    task->set_name(t.task.name());
+    *task->mutable_task_id() = t.task.task_id();
+    task->mutable_framework_id()->set_value(key.first);
+    task->mutable_agent_id()->set_value(agent_id_);
+    task->mutable_executor_id()->set_value(t.executor_id);
+    task->set_state(t.state);
+    *task->mutable_resources() = t.task.resources();
   }
   for (const auto& [id, framework] : frameworks_) *message.add_frameworks() = framework;
   message.set_version(KEEL_VERSION);
@@ -155,6 +186,7 @@ std::string Agent::SandboxOf(const std::string& framework_id, const std::string&
 void Agent::OnRunTask(const internal::RunTask& run) {
   const std::string& framework_id = run.framework().id().value();
   const v1::TaskInfo& task = run.task();
+  if (task.has_executor()) return RunOnExecutor(run.framework(), task.executor(), {task}, false);
   const Key key{framework_id, task.task_id().value()};
   if (containers_.count(key) || updates_.HasPending(key.first, key.second)) {
     LOG(WARNING) << "task " << key.second << " of framework " << key.first
@@ -280,6 +312,7 @@ void Agent::Kill(Container& container, std::chrono::nanoseconds grace) {
 
 void Agent::OnKillTask(const internal::KillTask& kill) {
   const Key key{kill.framework_id().value(), kill.task_id().value()};
+  if (executor_tasks_.count(key) != 0) return KillOnExecutor(key, kill);
   auto it = containers_.find(key);
   if (it == containers_.end()) {
     // Ended already (its last update is on its way) or never here.
@@ -302,6 +335,9 @@ void Agent::OnShutdownFramework(const std::string& framework_id) {
   LOG(INFO) << "shutting down framework " << framework_id;
   for (auto& [key, c] : containers_) {
     if (key.first == framework_id) Kill(c, options_.kill_grace);
+  }
+  for (auto& [key, executor] : executors_) {
+    if (key.first == framework_id) ShutdownExecutor(executor, "its framework is shut down");
   }
   updates_.ForgetFramework(framework_id);
   frameworks_.erase(framework_id);

@@ -9,11 +9,15 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "keel/containerizer.hpp"
 #include "keel/resources.hpp"
+#include "keel/v1/executor.pb.h"
 #include "keel/v1/mesos.pb.h"
 #include "kernel/agent/status_update_manager.hpp"
 #include "kernel/runtime/daemon.hpp"
@@ -21,8 +25,12 @@
 
 namespace keel::internal {
 class RunTask;
+class RunTaskGroup;
 class KillTask;
 }  // namespace keel::internal
+namespace keel::runtime {
+class EventStream;
+}
 
 namespace keel::agent {
 
@@ -37,6 +45,13 @@ struct AgentOptions {
   std::chrono::nanoseconds retry_min = std::chrono::seconds(10);
   std::chrono::nanoseconds retry_max = std::chrono::minutes(10);
   std::chrono::nanoseconds kill_grace = std::chrono::seconds(3);
+  // An executor that has not subscribed this long after its start is
+  // destroyed, its tasks failed (Mesos's executor_registration_timeout).
+  std::chrono::nanoseconds executor_registration_timeout = std::chrono::minutes(1);
+  // SHUTDOWN to the executor, then its container destroyed this much later.
+  std::chrono::nanoseconds executor_shutdown_grace = std::chrono::seconds(5);
+  // keel-default-executor, which runs task groups; empty: not found.
+  std::string default_executor;
   // Sent at registration to a master that authenticates agents (basic).
   std::string principal;
   std::string secret;
@@ -72,6 +87,66 @@ class Agent : public std::enable_shared_from_this<Agent> {
   void OnKillTask(const internal::KillTask& kill);
   void OnShutdownFramework(const std::string& framework_id);
   void OnContainerExit(const Key& key, const ContainerTermination& termination);
+
+  // Executors (agent_executors.cpp): tasks with an ExecutorInfo and task
+  // groups run in an executor's container, one per (framework, executor id),
+  // which subscribes to POST /api/v1/executor (executor_api.cpp).
+  struct Executor {
+    std::string framework_id;
+    v1::ExecutorInfo info;
+    ContainerId container_id;
+    Containerizer* containerizer = nullptr;
+    std::string sandbox;
+    std::shared_ptr<runtime::EventStream> stream;  // null until it subscribes
+    // LAUNCH and LAUNCH_GROUP events held until it subscribes.
+    std::vector<v1::executor::Event> queued;
+    std::set<std::string> tasks;  // its tasks not yet ended
+    bool shutting_down = false;
+    // Why the agent ended it, for its unfinished tasks' updates.
+    std::optional<v1::TaskStatus::Reason> end_reason;
+    std::string end_message;
+    std::unique_ptr<runtime::Timer> registration;  // the subscription deadline
+    std::unique_ptr<runtime::Timer> shutdown;      // SHUTDOWN -> destroy
+    std::unique_ptr<runtime::Timer> heartbeat;
+  };
+  using ExecutorKey = std::pair<std::string, std::string>;  // framework id, executor id
+  // A task an executor runs: its state is what the executor last reported.
+  struct ExecutorTask {
+    std::string executor_id;
+    v1::TaskInfo task;
+    v1::TaskState state = v1::TASK_STAGING;
+  };
+  void OnRunTaskGroup(const internal::RunTaskGroup& run);
+  // Gives `tasks` to the executor `info` names, starting it first if needed,
+  // in one LAUNCH (one task, `group` false) or LAUNCH_GROUP event.
+  void RunOnExecutor(const v1::FrameworkInfo& framework, const v1::ExecutorInfo& info,
+                     const std::vector<v1::TaskInfo>& tasks, bool group);
+  Executor* StartExecutor(const v1::FrameworkInfo& framework, const v1::ExecutorInfo& info,
+                          const Resources& task_resources, std::string* error);
+  void SendToExecutor(Executor& executor, const v1::executor::Event& event);
+  // HEARTBEAT every 30 s on a subscription, as Mesos's agent sends.
+  void HeartbeatExecutor(const ExecutorKey& key);
+  void OnExecutorExit(const ExecutorKey& key, const ContainerTermination& termination);
+  void ShutdownExecutor(Executor& executor, const std::string& why);
+  void KillOnExecutor(const Key& key, const internal::KillTask& kill);
+  // The framework acknowledged an update an executor sent.
+  void OnExecutorUpdateAcknowledged(const Key& key, const std::string& uuid);
+  // An executor's own calls; the HTTP status and reason when refused.
+  struct CallRefusal {
+    int status;
+    std::string reason;
+  };
+  std::optional<CallRefusal> CheckExecutorCall(const v1::executor::Call& call) const;
+  void OnExecutorSubscribe(const v1::executor::Call& call,
+                           std::shared_ptr<runtime::EventStream> stream);
+  std::optional<CallRefusal> OnExecutorUpdate(const v1::executor::Call& call);
+  void OnExecutorMessage(const v1::executor::Call& call);
+  void OnFrameworkMessage(const std::string& framework_id, const std::string& executor_id,
+                          const std::string& data);
+  std::string ExecutorSandboxOf(const std::string& framework_id, const std::string& executor_id,
+                                const ContainerId& container_id) const;
+  // POST /api/v1/executor (executor_api.cpp).
+  void RouteExecutorApi();
   void Kill(Container& container, std::chrono::nanoseconds grace);
   void SendStatus(const std::string& framework_id, const v1::TaskID& task_id, v1::TaskState state,
                   std::optional<v1::TaskStatus::Reason> reason, const std::string& message);
@@ -96,6 +171,8 @@ class Agent : public std::enable_shared_from_this<Agent> {
   std::map<Key, std::string> sandboxes_;
   std::deque<Key> ended_;
   std::map<std::string, v1::FrameworkInfo> frameworks_;
+  std::map<ExecutorKey, Executor> executors_;
+  std::map<Key, ExecutorTask> executor_tasks_;
   StatusUpdateManager updates_;
   // No ping from the master for this long: register again.
   runtime::Timer ping_watch_;

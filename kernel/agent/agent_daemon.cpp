@@ -3,6 +3,8 @@
 #include <glog/logging.h>
 
 #include <unistd.h>
+
+#include <filesystem>
 #include "keel/config/config.pb.h"
 #include "keel/resources.hpp"
 
@@ -32,6 +34,22 @@ std::vector<runtime::ModuleRequest> AgentModules(const google::protobuf::Message
   return AgentModuleRequests(AsAgent(m), &conflicts);
 }
 
+// Beside the agent's binary (a build tree), else ../libexec/keel/ from it
+// (installed: /usr/sbin/keel-agent and /usr/libexec/keel/).
+std::string FindDefaultExecutor() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  for (const auto& candidate :
+       {exe.parent_path() / "keel-default-executor",
+        exe.parent_path() / ".." / "libexec" / "keel" / "keel-default-executor"}) {
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      return std::filesystem::weakly_canonical(candidate, ec).string();
+    }
+  }
+  return "";
+}
+
 AgentOptions OptionsOf(const config::AgentConfig& c, std::vector<std::string>* errors) {
   AgentOptions o;
   o.work_dir = c.work_dir();
@@ -48,6 +66,17 @@ AgentOptions OptionsOf(const config::AgentConfig& c, std::vector<std::string>* e
   // Zero: SIGKILL at once.
   o.kill_grace = runtime::DurationField("kill_grace_period", c.kill_grace_period(), o.kill_grace,
                                         true, errors);
+  o.executor_registration_timeout =
+      runtime::DurationField("executor_registration_timeout", c.executor_registration_timeout(),
+                             o.executor_registration_timeout, false, errors);
+  o.executor_shutdown_grace =
+      runtime::DurationField("executor_shutdown_grace_period", c.executor_shutdown_grace_period(),
+                             o.executor_shutdown_grace, true, errors);
+  o.default_executor = c.default_executor().empty() ? FindDefaultExecutor() : c.default_executor();
+  if (!c.default_executor().empty() && ::access(o.default_executor.c_str(), X_OK) != 0) {
+    errors->push_back("field 'default_executor': " + o.default_executor +
+                      " is not an executable file");
+  }
   return o;
 }
 

@@ -119,6 +119,13 @@ struct Agent {
   std::set<std::string> offers;
   // (framework id, task id) of the tasks the master placed here.
   std::set<std::pair<std::string, std::string>> tasks;
+  // Executors running here, by (framework id, executor id): what they hold
+  // beyond their tasks, charged when the first task went to them.
+  struct Executor {
+    v1::ExecutorInfo info;
+    Resources resources;
+  };
+  std::map<std::pair<std::string, std::string>, Executor> executors;
   double registered_time = 0;
   // Master::allocator_epoch_ when the allocator was last told of it.
   uint64_t allocator_epoch = 0;

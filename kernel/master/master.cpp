@@ -64,6 +64,16 @@ void Master::Start() {
                }
                OnStatusUpdate(peer, update);
              });
+  d.Register(protocol::TypeOf<internal::ExecutorToFrameworkMessage>(), 1, 1,
+             [this](const PeerId& peer, TransportMessage& m) {
+               internal::ExecutorToFrameworkMessage message;
+               if (protocol::Unpack(m, &message)) OnExecutorMessage(peer, message);
+             });
+  d.Register(protocol::TypeOf<internal::ExecutorExited>(), 1, 1,
+             [this](const PeerId& peer, TransportMessage& m) {
+               internal::ExecutorExited exited;
+               if (protocol::Unpack(m, &exited)) OnExecutorExited(peer, exited);
+             });
   transport_.OnLost([this](const PeerId& peer) { OnPeerLost(peer); });
 
   // The operator's policy from before a restart holds from the first offer.

@@ -19,10 +19,10 @@
 #include "keel/v1/scheduler.pb.h"
 #include "kernel/master/allocator_thread.hpp"
 #include "kernel/master/cluster_state.hpp"
-#include "kernel/runtime/event_stream.hpp"
 #include "kernel/master/registry.hpp"
 #include "kernel/runtime/config_fields.hpp"
 #include "kernel/runtime/daemon.hpp"
+#include "kernel/runtime/event_stream.hpp"
 
 namespace keel::runtime {
 class Authentication;
@@ -30,6 +30,8 @@ class Authentication;
 namespace keel::internal {
 class RegisterAgent;
 class StatusUpdate;
+class ExecutorToFrameworkMessage;
+class ExecutorExited;
 }  // namespace keel::internal
 
 namespace keel::master {
@@ -76,7 +78,8 @@ class Master : public std::enable_shared_from_this<Master> {
 
   // The scheduler API, after the HTTP layer checked the request's shape.
   // SUBSCRIBE answers through `responder` (a stream, or an error).
-  void Subscribe(const v1::scheduler::Call& call, runtime::Encoding encoding, http::Responder responder);
+  void Subscribe(const v1::scheduler::Call& call, runtime::Encoding encoding,
+                 http::Responder responder);
   // Any other call from the subscription `stream_id`.
   std::optional<CallError> Handle(const v1::scheduler::Call& call, const std::string& stream_id);
   // The operator API's SUBSCRIBE: a stream of the cluster's changes.
@@ -141,6 +144,24 @@ class Master : public std::enable_shared_from_this<Master> {
   // Tasks (master_tasks.cpp).
   void Launch(Framework& framework, Agent& agent, const v1::TaskInfo& task, const std::string& role,
               const Resources& resources);
+  // Records a task placed on `agent` (Launch and LaunchGroup send it).
+  void AddTask(Framework& framework, Agent& agent, const v1::TaskInfo& task,
+               const std::string& role, const Resources& resources);
+
+  // Executors (master_executors.cpp).
+  // Charges `executor`'s own resources from `available` when it does not
+  // run on `agent` yet (its first task, whose resources are `tasks`, must
+  // fit beside them); the refusal's reason otherwise.
+  std::optional<std::string> ChargeExecutor(Framework& framework, Agent& agent,
+                                            const v1::ExecutorInfo& executor,
+                                            const Resources& tasks, Resources* available);
+  void LaunchGroup(Framework& framework, Agent& agent,
+                   const v1::Offer::Operation::LaunchGroup& group, const std::string& role,
+                   Resources* available);
+  void MessageExecutor(Framework& framework, const v1::scheduler::Call::Message& message);
+  void ShutdownExecutor(Framework& framework, const v1::scheduler::Call::Shutdown& shutdown);
+  void OnExecutorMessage(const PeerId& peer, const internal::ExecutorToFrameworkMessage& message);
+  void OnExecutorExited(const PeerId& peer, const internal::ExecutorExited& exited);
   void Kill(Framework& framework, const v1::scheduler::Call::Kill& kill);
   void Acknowledge(Framework& framework, const v1::scheduler::Call::Acknowledge& ack);
   void Reconcile(Framework& framework, const v1::scheduler::Call::Reconcile& reconcile);

@@ -177,6 +177,11 @@ void Master::RemoveFramework(const std::string& framework_id, const std::string&
       a->second.tasks.erase({framework_id, task_id});
     }
   }
+  // The allocator forgets the framework's executors' resources with it.
+  for (auto& [agent_id, agent] : agents_) {
+    std::erase_if(agent.executors,
+                  [&](const auto& entry) { return entry.first.first == framework_id; });
+  }
   internal::ShutdownFramework shutdown;
   shutdown.mutable_framework_id()->set_value(framework_id);
   for (const std::string& agent_id : agents) {
@@ -258,10 +263,10 @@ std::optional<CallError> Master::Handle(const Call& call, const std::string& str
       Reconcile(framework, call.reconcile());
       break;
     case Call::MESSAGE:
-      // Command tasks have no executor to read messages; custom executors
-      // (which do) are not supported yet.
-      LOG_EVERY_N(INFO, 100) << "framework " << framework_id
-                             << " sent a MESSAGE; no executor receives messages yet";
+      MessageExecutor(framework, call.message());
+      break;
+    case Call::SHUTDOWN:
+      ShutdownExecutor(framework, call.shutdown());
       break;
     case Call::REQUEST:
       break;  // the allocator decides alone, as Mesos's does

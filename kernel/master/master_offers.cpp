@@ -197,6 +197,10 @@ void Master::Accept(Framework& framework, const v1::scheduler::Call::Accept& acc
         SendUpdate(framework, MasterStatus(framework, task.task_id(), task.agent_id().value(),
                                            state, v1::TaskStatus::REASON_INVALID_OFFERS, error));
       }
+      for (const auto& task : op.launch_group().task_group().tasks()) {
+        SendUpdate(framework, MasterStatus(framework, task.task_id(), task.agent_id().value(),
+                                           state, v1::TaskStatus::REASON_INVALID_OFFERS, error));
+      }
     }
     RequestAllocation();
     return;
@@ -207,7 +211,11 @@ void Master::Accept(Framework& framework, const v1::scheduler::Call::Accept& acc
       case v1::Offer::Operation::LAUNCH:
         for (const auto& task : op.launch().task_infos()) {
           Resources used;
-          if (auto bad = ValidateTask(framework, agent->second, task, available, &used)) {
+          auto bad = ValidateTask(framework, agent->second, task, available, &used);
+          if (!bad && task.has_executor()) {
+            bad = ChargeExecutor(framework, agent->second, task.executor(), used, &available);
+          }
+          if (bad) {
             SendUpdate(framework, MasterStatus(framework, task.task_id(), agent_id, v1::TASK_ERROR,
                                                v1::TaskStatus::REASON_TASK_INVALID, *bad));
             continue;
@@ -216,13 +224,12 @@ void Master::Accept(Framework& framework, const v1::scheduler::Call::Accept& acc
           Launch(framework, agent->second, task, TaskRole(task, taken), used);
         }
         break;
-      case v1::Offer::Operation::LAUNCH_GROUP:
-        for (const auto& task : op.launch_group().task_group().tasks()) {
-          SendUpdate(framework, MasterStatus(framework, task.task_id(), agent_id, v1::TASK_ERROR,
-                                             v1::TaskStatus::REASON_TASK_GROUP_INVALID,
-                                             "LAUNCH_GROUP is not supported yet"));
-        }
+      case v1::Offer::Operation::LAUNCH_GROUP: {
+        const auto& tasks = op.launch_group().task_group().tasks();
+        LaunchGroup(framework, agent->second, op.launch_group(),
+                    tasks.empty() ? std::string() : TaskRole(tasks[0], taken), &available);
         break;
+      }
       default:
         SendError(framework, "Offer operation " + v1::Offer::Operation::Type_Name(op.type()) +
                                  " is not supported; its resources were left unused");

@@ -76,8 +76,8 @@ void Master::CountTaskState(v1::TaskState state) {
   daemon_.metrics().Increment("master/tasks_" + name);
 }
 
-void Master::Launch(Framework& framework, Agent& agent, const v1::TaskInfo& info,
-                    const std::string& role, const Resources& resources) {
+void Master::AddTask(Framework& framework, Agent& agent, const v1::TaskInfo& info,
+                     const std::string& role, const Resources& resources) {
   const std::string& task_id = info.task_id().value();
   Task task;
   task.info = info;
@@ -87,6 +87,12 @@ void Master::Launch(Framework& framework, Agent& agent, const v1::TaskInfo& info
   task.resources = resources;
   NotifyTaskAdded(framework.tasks.emplace(task_id, std::move(task)).first->second);
   agent.tasks.insert({framework.id, task_id});
+}
+
+void Master::Launch(Framework& framework, Agent& agent, const v1::TaskInfo& info,
+                    const std::string& role, const Resources& resources) {
+  const std::string& task_id = info.task_id().value();
+  AddTask(framework, agent, info, role, resources);
 
   internal::RunTask run;
   *run.mutable_framework() = framework.info;

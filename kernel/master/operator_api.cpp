@@ -3,10 +3,10 @@
 #include "keel/v1/master.pb.h"
 #include "keel/v1/quota.pb.h"
 #include "kernel/http/http_server.hpp"
-#include "kernel/runtime/call_request.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/master/operator_reads.hpp"
 #include "kernel/master/policy_protos.hpp"
+#include "kernel/runtime/call_request.hpp"
 #include "kernel/runtime/metrics.hpp"
 
 namespace keel::master {
@@ -97,8 +97,8 @@ void HandleOperatorCall(Master& master, const OperatorApiContext& context,
     return responder.Respond(runtime::ErrorResponse(400, *bad));
   }
   if (!call.has_type() || call.type() == Call::UNKNOWN) {
-    return responder.Respond(
-        runtime::ErrorResponse(400, "Failed to validate master::Call: Expecting 'type' to be present"));
+    return responder.Respond(runtime::ErrorResponse(
+        400, "Failed to validate master::Call: Expecting 'type' to be present"));
   }
   if (call.type() == Call::SUBSCRIBE) {
     return master.SubscribeOperator(std::move(responder), *response_encoding);

@@ -37,8 +37,9 @@ void OperatorEvents::Subscribe(http::Responder responder, runtime::Encoding enco
 }
 
 void OperatorEvents::Send(Subscriber& subscriber, const v1::master::Event& event) {
-  std::string record = subscriber.encoding == runtime::Encoding::kProtobuf ? event.SerializeAsString()
-                                                                  : runtime::MesosJson(event);
+  std::string record = subscriber.encoding == runtime::Encoding::kProtobuf
+                           ? event.SerializeAsString()
+                           : runtime::MesosJson(event);
   subscriber.stream->Write(std::to_string(record.size()) + "\n" + record);
 }
 

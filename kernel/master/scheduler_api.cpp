@@ -1,8 +1,8 @@
 #include "kernel/master/scheduler_api.hpp"
 
 #include "kernel/http/http_server.hpp"
-#include "kernel/runtime/call_request.hpp"
 #include "kernel/master/master.hpp"
+#include "kernel/runtime/call_request.hpp"
 
 namespace keel::master {
 
@@ -36,7 +36,8 @@ std::optional<std::string> MissingPayload(const Call& call) {
 // 400's reason.
 std::optional<std::string> ParseCall(const http::Request& request, runtime::Encoding body_encoding,
                                      Call* call) {
-  if (auto bad = runtime::ParseCallBody(request, body_encoding, "scheduler::Call", call)) return bad;
+  if (auto bad = runtime::ParseCallBody(request, body_encoding, "scheduler::Call", call))
+    return bad;
   if (!call->has_type() || call->type() == Call::UNKNOWN) {
     return std::string("Failed to validate scheduler::Call: Expecting 'type' to be present");
   }
@@ -62,14 +63,15 @@ std::optional<http::Response> CheckPrincipal(const Master& master, const std::st
     if (!info->has_principal()) info->set_principal(principal);
     if (info->principal() != principal) {
       return runtime::ErrorResponse(403, "Authenticated principal '" + principal +
-                                    "' does not match principal '" + info->principal() +
-                                    "' set in `FrameworkInfo`");
+                                             "' does not match principal '" + info->principal() +
+                                             "' set in `FrameworkInfo`");
     }
     if (info->has_id()) {
       auto owner = master.FrameworkPrincipal(info->id().value());
       if (owner && *owner != principal) {
         return runtime::ErrorResponse(403, "Framework " + info->id().value() +
-                                      " belongs to another principal than '" + principal + "'");
+                                               " belongs to another principal than '" + principal +
+                                               "'");
       }
     }
     return std::nullopt;
@@ -78,8 +80,8 @@ std::optional<http::Response> CheckPrincipal(const Master& master, const std::st
   auto owner = master.FrameworkPrincipal(call->framework_id().value());
   if (owner && *owner != principal) {
     return runtime::ErrorResponse(400, "Authenticated principal '" + principal +
-                                  "' does not match principal '" + *owner + "' of framework " +
-                                  call->framework_id().value());
+                                           "' does not match principal '" + *owner +
+                                           "' of framework " + call->framework_id().value());
   }
   return std::nullopt;
 }
@@ -99,8 +101,8 @@ void HandleScheduler(Master& master, const http::Request& request, http::Respond
   const std::string stream_id = request.Header("mesos-stream-id");
   if (call.type() == Call::SUBSCRIBE) {
     if (!stream_id.empty()) {
-      return responder.Respond(
-          runtime::ErrorResponse(400, "Subscribe calls should not include the 'Mesos-Stream-Id' header"));
+      return responder.Respond(runtime::ErrorResponse(
+          400, "Subscribe calls should not include the 'Mesos-Stream-Id' header"));
     }
     auto encoding = runtime::AcceptedEncoding(request.Header("accept"));
     if (!encoding) {

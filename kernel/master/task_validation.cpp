@@ -13,6 +13,25 @@ std::optional<std::string> ValidateId(const std::string& what, const std::string
   return std::nullopt;
 }
 
+std::optional<std::string> ValidateExecutor(const Framework& framework,
+                                            const v1::ExecutorInfo& executor) {
+  if (auto bad = ValidateId("Executor ID", executor.executor_id().value())) return bad;
+  if (executor.has_framework_id() && executor.framework_id().value() != framework.id) {
+    return "ExecutorInfo has an invalid FrameworkID (Actual: " + executor.framework_id().value() +
+           " vs Expected: " + framework.id + ")";
+  }
+  if (executor.type() == v1::ExecutorInfo::DEFAULT) {
+    if (executor.has_command())
+      return "'ExecutorInfo.command' must not be set for 'DEFAULT' executor";
+  } else if (!executor.has_command() || executor.command().value().empty()) {
+    return "Executor " + executor.executor_id().value() + " has no command";
+  }
+  if (auto r = protocol::FromProto(executor.resources()); !r.ok()) {
+    return "Executor's " + r.status().message();
+  }
+  return std::nullopt;
+}
+
 std::optional<std::string> ValidateTask(const Framework& framework, const Agent& agent,
                                         const v1::TaskInfo& task, const Resources& available,
                                         Resources* resources) {
@@ -24,9 +43,11 @@ std::optional<std::string> ValidateTask(const Framework& framework, const Agent&
            agent.id;
   }
   if (task.has_executor()) {
-    return "Task names an executor; custom executors are not supported yet";
-  }
-  if (!task.has_command() && !task.has_container()) {
+    if (task.has_command()) {
+      return "Task should have at least one (but not both) of CommandInfo or ExecutorInfo present";
+    }
+    if (auto bad = ValidateExecutor(framework, task.executor())) return bad;
+  } else if (!task.has_command() && !task.has_container()) {
     return "Task has neither a command nor a container";
   }
   if (task.has_command() && !task.command().has_value() && task.command().shell()) {

@@ -5,10 +5,10 @@
 #include "keel/v1/master.pb.h"
 #include "keel/v1/quota.pb.h"
 #include "kernel/http/http_server.hpp"
-#include "kernel/runtime/call_request.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/master/policy_protos.hpp"
 #include "kernel/master/role_name.hpp"
+#include "kernel/runtime/call_request.hpp"
 #include "kernel/runtime/mesos_json.hpp"
 
 namespace keel::master {
@@ -39,14 +39,16 @@ http::Response PutWeights(Master& master, const http::Request& request) {
   auto bad = runtime::ParseJson(request.body, &array);
   if (!bad) bad = runtime::ParseJson("{\"weight_infos\":" + request.body + "}", &list);
   if (bad) {
-    return runtime::ErrorResponse(400,
-                         "Failed to parse update weights request: expecting a JSON array of "
-                         "WeightInfo: " +
-                             *bad);
+    return runtime::ErrorResponse(
+        400,
+        "Failed to parse update weights request: expecting a JSON array of "
+        "WeightInfo: " +
+            *bad);
   }
   auto weights = ReadWeights(list.weight_infos(), "weights");
   if (!weights.ok()) {
-    return runtime::ErrorResponse(400, "Invalid update weights request: " + weights.status().message());
+    return runtime::ErrorResponse(400,
+                                  "Invalid update weights request: " + weights.status().message());
   }
   return Answer(master.UpdateWeights(*weights));
 }
@@ -64,14 +66,15 @@ http::Response SetQuota(Master& master, const http::Request& request) {
   }
   auto quota = ReadQuotaRequest(body);
   if (!quota.ok()) {
-    return runtime::ErrorResponse(400, "Failed to validate set quota request: " + quota.status().message());
+    return runtime::ErrorResponse(
+        400, "Failed to validate set quota request: " + quota.status().message());
   }
   const auto& [role, config] = *quota;
   if (master.quotas().count(role)) {
     // The legacy call only ever created quotas; UPDATE_QUOTA changes them.
     return runtime::ErrorResponse(400, "Failed to validate set quota request: role '" + role +
-                                  "' already has a quota (DELETE /quota/" + role +
-                                  " first, or use UPDATE_QUOTA)");
+                                           "' already has a quota (DELETE /quota/" + role +
+                                           " first, or use UPDATE_QUOTA)");
   }
   return Answer(master.UpdateQuotas({{role, config}}, body.force()));
 }
@@ -79,14 +82,15 @@ http::Response SetQuota(Master& master, const http::Request& request) {
 http::Response RemoveQuota(Master& master, const std::string& role) {
   if (role.empty()) {
     return runtime::ErrorResponse(400,
-                         "Failed to remove quota: expecting the role in the path, as "
-                         "DELETE /quota/<role>");
+                                  "Failed to remove quota: expecting the role in the path, as "
+                                  "DELETE /quota/<role>");
   }
   if (auto bad = InvalidRoleReason(role)) {
     return runtime::ErrorResponse(400, "Failed to remove quota: " + *bad);
   }
   if (!master.quotas().count(role)) {
-    return runtime::ErrorResponse(400, "Failed to remove quota: role '" + role + "' has no quota set");
+    return runtime::ErrorResponse(400,
+                                  "Failed to remove quota: role '" + role + "' has no quota set");
   }
   return Answer(master.UpdateQuotas({{role, Quota{}}}, /*force=*/true));
 }

@@ -183,7 +183,10 @@ void AddCommonRoutes(Daemon& daemon) {
   auto version = [&daemon](const http::Request&, http::Responder responder) {
     google::protobuf::Struct body;
     auto& fields = *body.mutable_fields();
-    fields["version"].set_string_value(KEEL_VERSION);
+    // Mesos clients read `version` to pick the API features they use: it is
+    // the Mesos release whose HTTP APIs Keel implements.
+    fields["version"].set_string_value(kMesosApiVersion);
+    fields["keel_version"].set_string_value(KEEL_VERSION);
     fields["daemon"].set_string_value("keel-" + daemon.name());
     fields["module_abi_version"].set_number_value(kModuleAbiVersion);
     auto* modules = fields["modules"].mutable_list_value();

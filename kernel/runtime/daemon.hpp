@@ -30,6 +30,10 @@ class Server;
 
 namespace keel::runtime {
 
+// The Apache Mesos release whose HTTP APIs (scheduler, executor, operator,
+// endpoints) Keel implements; what /version answers as `version`.
+inline constexpr const char* kMesosApiVersion = "1.11.0";
+
 // A module the config asks for. `where` names the config field.
 struct ModuleRequest {
   std::string where;  // "allocator", "isolators[1]"

@@ -17,7 +17,6 @@ namespace {
 using ::testing::HasSubstr;
 using namespace std::chrono_literals;
 
-
 void ExpectCleanStopOnSigterm(Subprocess& daemon) {
   ASSERT_TRUE(daemon.Signal(SIGTERM));
   auto start = std::chrono::steady_clock::now();
@@ -39,6 +38,9 @@ TEST(DaemonLifecycleTest, MasterWithSeedFlagsServesHealthAndStopsOnSigterm) {
   auto version = HttpRequest("127.0.0.1", port, "GET", "/version");
   EXPECT_EQ(version.status, 200);
   EXPECT_THAT(version.body, HasSubstr("\"daemon\":\"keel-master\""));
+  // `version` is the Mesos API level, for Mesos clients; Keel's own beside it.
+  EXPECT_THAT(version.body, HasSubstr("\"version\":\"1.11.0\""));
+  EXPECT_THAT(version.body, HasSubstr("\"keel_version\":\"" KEEL_VERSION "\""));
   // The default modules are loaded and reported.
   EXPECT_THAT(version.body, HasSubstr("\"name\":\"drf\""));
   EXPECT_EQ(HttpRequest("127.0.0.1", port, "GET", "/no/such/endpoint").status, 404);
@@ -52,7 +54,8 @@ TEST(DaemonLifecycleTest, AgentWithSeedFlagsServesHealthAndStopsOnSigint) {
                     "--listen=127.0.0.1:" + std::to_string(port), "--work_dir=" + work.path()});
   ASSERT_TRUE(WaitForHttp("127.0.0.1", port, "/health", 200, 10000)) << agent.Stderr();
   auto version = HttpRequest("127.0.0.1", port, "GET", "/version");
-  EXPECT_THAT(version.body, HasSubstr("\"name\":\"posix/usage\""));
+  // The isolators it detected (cgroups as root, else posix/usage).
+  EXPECT_THAT(version.body, HasSubstr("\"kind\":\"isolator\""));
   ASSERT_TRUE(agent.Signal(SIGINT));
   auto status = agent.Wait(2s);
   ASSERT_TRUE(status.has_value());
