@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 
 #include "modules/containerizer/oci/blob_reader.hpp"
@@ -150,6 +151,11 @@ TEST_F(ImageStoreTest, ImportsADockerSaveTarball) {
   EXPECT_EQ(ReadAll(image->rootfs + "/etc/os-release").find("Keel test busybox"), 6u);
   // The unpacked tarball is gone; only the image is left.
   EXPECT_EQ(Tree(store.images_dir() + "/.tmp"), std::vector<std::string>{});
+  // `docker save | gzip` works as well.
+  ASSERT_EQ(std::system(("gzip -c " + tarball + " > " + tarball + ".gz").c_str()), 0);
+  auto gzipped = store.Import(tarball + ".gz", Ref("busybox:gz"), false);
+  ASSERT_TRUE(gzipped.ok()) << gzipped.status().message();
+  EXPECT_EQ(gzipped->id, image->id);
   // One tag of a tarball holding one image can be imported under any name.
   auto other = store.Import(tarball, Ref("tools/bb"), false);
   ASSERT_TRUE(other.ok()) << other.status().message();

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -358,6 +359,29 @@ TEST_F(OciContainerizerTest, ImageCommandUserAndReadOnlyRootfs) {
       << refused.message();
 }
 
+TEST_F(OciContainerizerTest, ImageEntrypointCmdWorkingDirAndUser) {
+  const std::string layout = dir.path() + "/entrypoint";
+  testing::WriteBusyboxOciLayout(layout, dir.path(),
+                                 ",\"Entrypoint\":[\"/bin/sh\",\"-c\"],\"WorkingDir\":\"/tmp\","
+                                 "\"User\":\"nobody\"");
+  // The config's Cmd is ["sh"] (BusyboxConfig); the task's arguments replace it.
+  ImageStore store(module_dir);
+  ASSERT_TRUE(store.Import(layout, *ParseImageReference("entry:1"), false).ok());
+  auto c = Started();
+  ContainerLaunch launch = Launch("c-entry", "");
+  launch.image = "entry:1";
+  launch.command.shell = false;
+  launch.command.arguments = {"echo from-entrypoint; pwd; id -u; echo home=$HOME"};
+  auto ended = RunToEnd(*c, launch);
+  ASSERT_TRUE(ended && ended->exit_status);
+  const std::string out = ReadAll(launch.config.sandbox_dir + "/stdout");
+  EXPECT_TRUE(WIFEXITED(*ended->exit_status) && WEXITSTATUS(*ended->exit_status) == 0)
+      << ended->message << "\n"
+      << out << ReadAll(launch.config.sandbox_dir + "/stderr");
+  EXPECT_EQ(out, "from-entrypoint\n/tmp\n65534\nhome=/nonexistent\n");
+  ExpectNothingLeft(launch.id);
+}
+
 TEST_F(OciContainerizerTest, StartFailsClearlyWithoutRunc) {
   context.mutable_parameters().Set("runc", std::string("/nonexistent/runc"));
   OciContainerizer c(context);
@@ -365,6 +389,20 @@ TEST_F(OciContainerizerTest, StartFailsClearlyWithoutRunc) {
   ASSERT_FALSE(started.ok());
   EXPECT_NE(started.message().find("runc not found"), std::string::npos) << started.message();
   EXPECT_NE(started.message().find("/nonexistent/runc"), std::string::npos);
+}
+
+TEST_F(OciContainerizerTest, StartRemovesWhatACrashedAgentLeft) {
+  // A bundle with its overlay still mounted, as an agent killed -9 leaves it.
+  const std::string bundle = module_dir + "/containers/c-crashed";
+  for (const char* sub : {"rootfs", "upper", "work"}) fs::create_directories(bundle + "/" + sub);
+  const std::string options = "lowerdir=" + module_dir +
+                              "/images/busybox/latest/rootfs,upperdir=" + bundle +
+                              "/upper,workdir=" + bundle + "/work";
+  ASSERT_EQ(::mount("overlay", (bundle + "/rootfs").c_str(), "overlay", 0, options.c_str()), 0);
+  ASSERT_TRUE(HasMountUnder(bundle));
+  auto c = Started();
+  ASSERT_TRUE(context.DrainUntil([&] { return !fs::exists(bundle); }, 10s));
+  ExpectNothingLeft("c-crashed");
 }
 
 TEST_F(OciContainerizerTest, DestructorLeavesNothing) {
