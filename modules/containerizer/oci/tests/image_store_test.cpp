@@ -182,6 +182,35 @@ TEST_F(ImageStoreTest, ImportsADockerSaveTarballHoldingAnOciLayout) {
   EXPECT_TRUE(Exists(image->rootfs + "/bin/busybox"));
 }
 
+TEST_F(ImageStoreTest, DockerSaveLinksToALayerItHoldsOnce) {
+  // Older docker writes a layer used twice once, and a symlink to it.
+  TarBuilder layer;
+  layer.File("twice", "t");
+  const std::string data = layer.Finish();
+  const std::string id = testing::DiffId(data, dir.path());
+  const std::string config = testing::BusyboxConfig({id, id});
+  auto tarball = [&](const std::string& link_target) {
+    TarBuilder tar;
+    tar.File("c.json", config).Dir("a").File("a/layer.tar", data).Dir("b");
+    tar.Symlink("b/layer.tar", link_target);
+    tar.File(
+        "manifest.json",
+        R"([{"Config":"c.json","RepoTags":["twice:1"],"Layers":["a/layer.tar","b/layer.tar"]}])");
+    return tar.Finish();
+  };
+  WriteAll(dir.path() + "/twice.tar", tarball("../a/layer.tar"));
+  auto image = store.Import(dir.path() + "/twice.tar", Ref("twice:1"), false);
+  ASSERT_TRUE(image.ok()) << image.status().message();
+  EXPECT_EQ(ReadAll(image->rootfs + "/twice"), "t");
+
+  WriteAll(dir.path() + "/out.tar", tarball("../../../etc/passwd"));
+  auto escaped = store.Import(dir.path() + "/out.tar", Ref("twice:2"), false);
+  ASSERT_FALSE(escaped.ok());
+  EXPECT_NE(escaped.status().message().find("b/layer.tar"), std::string::npos)
+      << escaped.status().message();
+  EXPECT_NE(escaped.status().message().find("leads out of the tarball"), std::string::npos);
+}
+
 TEST_F(ImageStoreTest, TruncatedTarballFailsAndLeavesTheStoreUnchanged) {
   const std::string tarball = dir.path() + "/busybox.tar";
   testing::WriteBusyboxDockerSave(tarball, "busybox:latest", dir.path());
