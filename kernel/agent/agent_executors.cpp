@@ -314,6 +314,8 @@ std::optional<Agent::CallRefusal> Agent::OnExecutorUpdate(const v1::executor::Ca
   if (!status.has_uuid() || status.uuid().empty()) {
     return CallRefusal{400, "Expecting 'uuid' to be present"};
   }
+  // The framework acknowledges it by this uuid, which must be one.
+  if (status.uuid().size() != 16) return CallRefusal{400, "'uuid' is not a valid UUID"};
   if (status.state() == v1::TASK_STAGING) {
     return CallRefusal{400, "Received an update for task " + status.task_id().value() +
                                 " in state TASK_STAGING, which is only the agent's"};
