@@ -6,8 +6,9 @@
 // MESSAGE calls; and keeps every status update and every launched task the
 // agent has not acknowledged yet, so that when the stream breaks (the agent
 // restarts) it subscribes again with them in SUBSCRIBE's
-// unacknowledged_updates and unacknowledged_tasks, as Mesos's executor
-// library does. It gives up as Mesos does, by handing your SHUTDOWN handlers
+// unacknowledged_updates and unacknowledged_tasks, as Mesos's own executors
+// do (its library leaves that to them). It gives up as Mesos's library does,
+// by handing your SHUTDOWN handlers
 // a SHUTDOWN event that the agent never sent: at once when the framework does
 // not checkpoint, after the recovery timeout when it does.
 //
@@ -21,7 +22,7 @@
 // Threading: handlers run one at a time on the client's own thread, in the
 // order the agent sent the events. Update() and Message() are safe from any
 // thread, handlers included, and block until the agent answers (or a call
-// times out); nothing else blocks.
+// times out); Stop() joins the client's thread; nothing else blocks.
 #pragma once
 
 #include <chrono>
@@ -104,7 +105,9 @@ class ExecutorClient {
   // Before Start(). Several handlers of one type run in the order added.
   // Events of a type this client's protos do not know (a newer agent's)
   // arrive as UNKNOWN; events that do not parse as ERROR ("Failed to
-  // de-serialize event: ..."), and the stream goes on.
+  // de-serialize event: ..."), and the stream goes on. A SUBSCRIBE the
+  // agent refuses (other than 503 while it recovers, or 404) is an ERROR
+  // too ("SUBSCRIBE answered 400: ..."), and the client tries again.
   void On(Event::Type type, Handler handler);
   // The subscription is up (SUBSCRIBED arrived; runs before its handlers) /
   // an attempt failed or the stream broke, with why; once more, "giving up:
