@@ -8,9 +8,9 @@
 // restarts) it subscribes again with them in SUBSCRIBE's
 // unacknowledged_updates and unacknowledged_tasks, as Mesos's own executors
 // do (its library leaves that to them). It gives up as Mesos's library does,
-// by handing your SHUTDOWN handlers
-// a SHUTDOWN event that the agent never sent: at once when the framework does
-// not checkpoint, after the recovery timeout when it does.
+// by handing your SHUTDOWN handlers a SHUTDOWN event that the agent never
+// sent: at once when the framework does not checkpoint, after the recovery
+// timeout when it does.
 //
 //   auto options = keel::executor::ExecutorOptions::FromEnvironment();
 //   if (!options.ok()) { std::cerr << options.status().message(); return 1; }
