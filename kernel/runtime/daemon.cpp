@@ -48,9 +48,10 @@ Daemon::Daemon(std::string name, std::vector<std::string> module_path, std::stri
 
 Daemon::~Daemon() {
   // Daemon parts use modules, and modules may hold timers on the io_context:
-  // parts go first, then modules, then the io_context.
+  // parts go first, then modules, then the io_context. Modules go last
+  // loaded first: a containerizer uses the isolators loaded before it.
   parts_.clear();
-  modules_.clear();
+  while (!modules_.empty()) modules_.pop_back();
   loader_.reset();
 }
 

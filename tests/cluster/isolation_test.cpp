@@ -24,7 +24,8 @@ bool CgroupsUsable() {
          ::access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0;
 }
 
-// Pids of host processes whose command line holds `marker`.
+// Pids of host processes running `sleep` with an argument that holds
+// `marker` (not the shells whose command line names them).
 std::vector<pid_t> ProcessesWith(const std::string& marker) {
   std::vector<pid_t> found;
   std::error_code ec;
@@ -33,10 +34,11 @@ std::vector<pid_t> ProcessesWith(const std::string& marker) {
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
     std::ifstream in(entry.path() / "cmdline");
     std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (char& c : cmdline) {
-      if (c == '\0') c = ' ';
-    }
-    if (cmdline.find(marker) != std::string::npos && std::stoi(name) != ::getpid()) {
+    const size_t end = cmdline.find('\0');
+    const std::string program = cmdline.substr(0, end);
+    const std::string argument = end == std::string::npos ? "" : cmdline.substr(end + 1);
+    const bool sleeps = program == "sleep" || program.ends_with("/sleep");
+    if (sleeps && argument.find(marker) != std::string::npos) {
       found.push_back(std::stoi(name));
     }
   }
@@ -224,7 +226,7 @@ TEST_F(IsolationTest, PidNamespaceTaskSeesOnlyItsOwnProcesses) {
   EXPECT_THAT(out, HasSubstr("1 keel-container-"));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("keel-agent")));
   EXPECT_THAT(out, ::testing::Not(HasSubstr("keel_cluster_te")));
-  EXPECT_TRUE(NoProcessWith("sleep 6" + marker, 5s));
+  EXPECT_TRUE(NoProcessWith("6" + marker, 5s));
 }
 
 TEST_F(IsolationTest, TwoTasksHaveSeparateTmp) {

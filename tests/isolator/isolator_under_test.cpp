@@ -12,7 +12,8 @@
 namespace keel::test {
 
 std::vector<std::string> AllIsolators() {
-  return {"posix/usage", "cgroups/cpu", "cgroups/mem", "cgroups/pids"};
+  return {"posix/usage",  "cgroups/cpu",    "cgroups/mem",
+          "cgroups/pids", "namespaces/pid", "filesystem/tmp"};
 }
 
 std::string IsolatorTestName(const std::string& isolator) {

@@ -66,8 +66,17 @@ NativeContainerizer::NativeContainerizer(ModuleContext& context)
 }
 
 NativeContainerizer::~NativeContainerizer() {
+  // Every process of every container still running, wherever it went.
+  for (const auto& [id, container] : containers_) {
+    for (Isolator* isolator : isolators_) {
+      if (isolator->Signal(id, SIGKILL)) break;
+    }
+  }
   // The reaper's destructor kills and reaps every group it still watches.
   reaper_.reset();
+  // Then nothing of them is left behind (cgroups): the daemon destroys the
+  // isolators after the containerizer that uses them.
+  for (const auto& [id, container] : containers_) CleanupFirst(isolators_.size(), id);
 }
 
 Status NativeContainerizer::Start(const std::vector<Isolator*>& isolators) {

@@ -22,8 +22,9 @@ namespace keel::modules {
 class NativeContainerizer : public Containerizer {
  public:
   explicit NativeContainerizer(ModuleContext& context);
-  // SIGKILLs every live container's process group and reaps it before
-  // returning. Isolators are not cleaned up: they may already be destroyed.
+  // SIGKILLs every process of every live container, reaps them and cleans
+  // up their isolators (which the daemon destroys after this) before
+  // returning.
   ~NativeContainerizer() override;
 
   Status Start(const std::vector<Isolator*>& isolators) override;

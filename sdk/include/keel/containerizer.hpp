@@ -50,7 +50,8 @@ class Containerizer : public Module {
   using TerminationCallback = std::function<void(const ContainerTermination&)>;
 
   // Called once before any launch with the isolators the agent loaded, in
-  // configured order. The containerizer does not own them.
+  // configured order. The containerizer does not own them; they outlive it
+  // (the agent destroys modules last loaded first).
   virtual Status Start(const std::vector<Isolator*>& isolators) = 0;
   // Whether this containerizer runs `launch` at all. An agent with several
   // containerizers gives each launch to the first that says yes; the
