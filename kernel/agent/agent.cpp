@@ -81,15 +81,14 @@ Status Agent::Start() {
     KillTask r;
     if (protocol::Unpack(m, &r)) OnKillTask(r);
   });
-  d.Register(
-      protocol::TypeOf<StatusUpdateAcknowledgement>(), 1, 1,
-      [this](const PeerId&, TransportMessage& m) {
-        StatusUpdateAcknowledgement r;
-        if (protocol::Unpack(m, &r) &&
-            updates_.Acknowledge(r.framework_id().value(), r.task_id().value(), r.uuid())) {
-          OnExecutorUpdateAcknowledged({r.framework_id().value(), r.task_id().value()}, r.uuid());
-        }
-      });
+  d.Register(protocol::TypeOf<StatusUpdateAcknowledgement>(), 1, 1,
+             [this](const PeerId&, TransportMessage& m) {
+               StatusUpdateAcknowledgement r;
+               if (protocol::Unpack(m, &r) &&
+                   updates_.Acknowledge(r.framework_id().value(), r.task_id().value(), r.uuid())) {
+                 OnExecutorUpdateAcknowledged({r.framework_id().value(), r.task_id().value()});
+               }
+             });
   d.Register(protocol::TypeOf<ShutdownFramework>(), 1, 1,
              [this](const PeerId&, TransportMessage& m) {
                ShutdownFramework r;

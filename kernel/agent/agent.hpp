@@ -115,6 +115,7 @@ class Agent : public std::enable_shared_from_this<Agent> {
     std::string executor_id;
     v1::TaskInfo task;
     v1::TaskState state = v1::TASK_STAGING;
+    std::set<std::string> seen_uuids;  // its updates the agent took
   };
   void OnRunTaskGroup(const internal::RunTaskGroup& run);
   // Gives `tasks` to the executor `info` names, starting it first if needed,
@@ -129,8 +130,8 @@ class Agent : public std::enable_shared_from_this<Agent> {
   void OnExecutorExit(const ExecutorKey& key, const ContainerTermination& termination);
   void ShutdownExecutor(Executor& executor, const std::string& why);
   void KillOnExecutor(const Key& key, const internal::KillTask& kill);
-  // The framework acknowledged an update an executor sent.
-  void OnExecutorUpdateAcknowledged(const Key& key, const std::string& uuid);
+  // The framework acknowledged an update of the task.
+  void OnExecutorUpdateAcknowledged(const Key& key);
   // An executor's own calls; the HTTP status and reason when refused.
   struct CallRefusal {
     int status;

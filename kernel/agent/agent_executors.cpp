@@ -106,7 +106,7 @@ void Agent::RunOnExecutor(const v1::FrameworkInfo& framework, const v1::Executor
   Event event;
   for (const auto& task : tasks) {
     const Key key{framework_id, task.task_id().value()};
-    executor_tasks_[key] = ExecutorTask{ekey.second, task, v1::TASK_STAGING};
+    executor_tasks_[key] = ExecutorTask{ekey.second, task, v1::TASK_STAGING, {}};
     executor->tasks.insert(key.second);
     // /files and keelctl logs find a task's files in its executor's sandbox.
     sandboxes_[key] = executor->sandbox;
@@ -208,6 +208,8 @@ Agent::Executor* Agent::StartExecutor(const v1::FrameworkInfo& framework,
   }
   LOG(INFO) << "started executor " << executor_id << " of framework " << framework_id
             << " in container " << e.container_id;
+  // /files serves .../executors/<executor id>/runs/... from its sandbox.
+  sandboxes_[{framework_id, executor_id}] = e.sandbox;
   Executor& executor = executors_.emplace(key, std::move(e)).first->second;
   const auto timeout = options_.executor_registration_timeout;
   executor.registration->Start(timeout, [weak, key, timeout] {
@@ -267,6 +269,23 @@ void Agent::OnExecutorSubscribe(const v1::executor::Call& call,
   for (const auto& update : call.subscribe().unacknowledged_updates()) {
     known.insert(update.status().task_id().value());
   }
+  // Updates it made while it could not reach the agent: taken now, once.
+  for (const auto& update : call.subscribe().unacknowledged_updates()) {
+    const Key task{key.first, update.status().task_id().value()};
+    auto known_task = executor_tasks_.find(task);
+    if (known_task != executor_tasks_.end() &&
+        known_task->second.seen_uuids.count(update.status().uuid()) != 0) {
+      continue;
+    }
+    v1::executor::Call as_update = call;
+    as_update.set_type(v1::executor::Call::UPDATE);
+    as_update.clear_subscribe();
+    *as_update.mutable_update() = update;
+    if (auto refused = OnExecutorUpdate(as_update)) {
+      LOG(WARNING) << "executor " << key.second
+                   << ": an unacknowledged update it re-sent: " << refused->reason;
+    }
+  }
   std::vector<Event> queued = std::move(executor.queued);
   executor.queued.clear();
   for (Event& event : queued) {
@@ -297,11 +316,12 @@ void Agent::HeartbeatExecutor(const ExecutorKey& key) {
 }
 
 std::optional<Agent::CallRefusal> Agent::CheckExecutorCall(const v1::executor::Call& call) const {
-  if (frameworks_.count(call.framework_id().value()) == 0) {
-    return CallRefusal{400, "Framework cannot be found"};
-  }
+  // An executor being shut down with its framework is still heard.
   auto it = executors_.find({call.framework_id().value(), call.executor_id().value()});
-  if (it == executors_.end()) return CallRefusal{400, "Executor cannot be found"};
+  if (it == executors_.end()) {
+    const bool known = frameworks_.count(call.framework_id().value()) != 0;
+    return CallRefusal{400, known ? "Executor cannot be found" : "Framework cannot be found"};
+  }
   const auto& stream = it->second.stream;
   if (call.type() != v1::executor::Call::SUBSCRIBE && (!stream || stream->closed())) {
     return CallRefusal{403, "Executor is not subscribed"};
@@ -335,28 +355,28 @@ std::optional<Agent::CallRefusal> Agent::OnExecutorUpdate(const v1::executor::Ca
   auto& executor = executors_.at({framework_id, call.executor_id().value()});
   status.mutable_container_status()->mutable_container_id()->set_value(executor.container_id);
   if (IsTerminal(status.state())) executor.tasks.erase(key.second);
+  task->second.seen_uuids.insert(status.uuid());
+  // As Mesos's agent: acknowledged to the executor once the agent holds the
+  // update; delivering it to the framework is the agent's job from here.
+  Event ack;
+  ack.set_type(Event::ACKNOWLEDGED);
+  *ack.mutable_acknowledged()->mutable_task_id() = status.task_id();
+  ack.mutable_acknowledged()->set_uuid(status.uuid());
   updates_.Add(framework_id, std::move(status));
+  SendToExecutor(executor, ack);
+  // An executor left with nothing to run is shut down.
+  if (executor.tasks.empty() && executor.queued.empty()) {
+    ShutdownExecutor(executor, "it has no tasks left");
+  }
   return std::nullopt;
 }
 
-void Agent::OnExecutorUpdateAcknowledged(const Key& key, const std::string& uuid) {
+void Agent::OnExecutorUpdateAcknowledged(const Key& key) {
+  // A task the executor ended is forgotten once its last update is in.
   auto task = executor_tasks_.find(key);
-  if (task == executor_tasks_.end()) return;
-  const ExecutorKey ekey{key.first, task->second.executor_id};
-  const bool ended = IsTerminal(task->second.state) && !updates_.HasPending(key.first, key.second);
-  auto it = executors_.find(ekey);
-  if (it != executors_.end()) {
-    Event ack;
-    ack.set_type(Event::ACKNOWLEDGED);
-    *ack.mutable_acknowledged()->mutable_task_id() = task->second.task.task_id();
-    ack.mutable_acknowledged()->set_uuid(uuid);
-    SendToExecutor(it->second, ack);
-  }
-  if (!ended) return;
-  executor_tasks_.erase(task);
-  // An executor left with nothing to run is shut down (its updates are in).
-  if (it != executors_.end() && it->second.tasks.empty() && it->second.queued.empty()) {
-    ShutdownExecutor(it->second, "it has no tasks left");
+  if (task != executor_tasks_.end() && IsTerminal(task->second.state) &&
+      !updates_.HasPending(key.first, key.second)) {
+    executor_tasks_.erase(task);
   }
 }
 

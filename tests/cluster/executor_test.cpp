@@ -44,8 +44,7 @@ Event ParseEvent(const std::string& record) {
   Event event;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(record, &event, options).ok())
-      << record;
+  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(record, &event, options).ok()) << record;
   return event;
 }
 
@@ -75,8 +74,7 @@ class ExecutorTest : public ::testing::Test {
 
   HttpResult Post(const std::string& body,
                   const std::map<std::string, std::string>& headers = kJson) {
-    return HttpRequest("127.0.0.1", cluster->agent_port, "POST", "/api/v1/executor", body,
-                       headers);
+    return HttpRequest("127.0.0.1", cluster->agent_port, "POST", "/api/v1/executor", body, headers);
   }
 
   // Subscribes as executor `executor_id` once the agent has started it.
@@ -326,6 +324,98 @@ TEST_F(ExecutorTest, TaskNamingBothACommandAndAnExecutorIsRefused) {
   auto error = framework->WaitForState("both", v1::TASK_ERROR);
   ASSERT_TRUE(error);
   EXPECT_THAT(error->message(), HasSubstr("not both"));
+}
+
+// Real executors: the SDK's example executor (a process the agent starts)
+// and Keel's default executor for task groups.
+TEST_F(ExecutorTest, ExampleExecutorRunsThreeTasksInOneProcess) {
+  auto offer = framework->TakeOffer();
+  ASSERT_TRUE(offer);
+  std::vector<v1::TaskInfo> tasks;
+  for (const char* id : {"a", "b", "c"}) {
+    v1::TaskInfo task = ExecutorTask(id, *offer, "example", Bin("keel-example-executor"));
+    task.set_data("echo $PPID >> executor_pids; echo ran $MESOS_TASK_ID");
+    tasks.push_back(task);
+  }
+  ASSERT_TRUE(framework->client().Accept({offer->id()}, tasks, 0).ok());
+  for (const char* id : {"a", "b", "c"}) {
+    auto finished = framework->WaitForState(id, v1::TASK_FINISHED);
+    ASSERT_TRUE(finished) << id << cluster->agent->Stderr();
+    EXPECT_EQ(finished->executor_id().value(), "example");
+  }
+  // One executor process ran all three.
+  const std::string sandbox = SandboxOf(*cluster, framework->client().framework_id(), "example");
+  ASSERT_FALSE(sandbox.empty());
+  std::string pids = ReadFile(sandbox + "/executor_pids");
+  std::set<std::string> distinct;
+  for (size_t start = 0; start < pids.size();) {
+    size_t end = pids.find('\n', start);
+    distinct.insert(pids.substr(start, end - start));
+    start = end == std::string::npos ? pids.size() : end + 1;
+  }
+  EXPECT_EQ(distinct.size(), 1u) << pids;
+  EXPECT_THAT(ReadFile(sandbox + "/stdout"), HasSubstr("ran b"));
+}
+
+TEST_F(ExecutorTest, TaskGroupWhereOneTaskFailsKillsTheRest) {
+  auto offer = framework->TakeOffer();
+  ASSERT_TRUE(offer);
+  v1::scheduler::Call call;
+  call.set_type(v1::scheduler::Call::ACCEPT);
+  *call.mutable_accept()->add_offer_ids() = offer->id();
+  auto* op = call.mutable_accept()->add_operations();
+  op->set_type(v1::Offer::Operation::LAUNCH_GROUP);
+  v1::ExecutorInfo* executor = op->mutable_launch_group()->mutable_executor();
+  executor->set_type(v1::ExecutorInfo::DEFAULT);
+  executor->mutable_executor_id()->set_value("group");
+  auto* r = executor->add_resources();
+  r->set_name("cpus");
+  r->set_type(v1::Value::SCALAR);
+  r->mutable_scalar()->set_value(0.1);
+  auto* group = op->mutable_launch_group()->mutable_task_group();
+  for (const auto& [id, command] : std::vector<std::pair<std::string, std::string>>{
+           {"long1", "sleep 600"}, {"long2", "sleep 600"}, {"bad", "sleep 0.3; exit 3"}}) {
+    *group->add_tasks() = TestFramework::CommandTask(id, *offer, command, 0.1, 16);
+  }
+  ASSERT_TRUE(framework->client().Send(call).ok());
+  for (const char* id : {"long1", "long2", "bad"}) {
+    EXPECT_TRUE(framework->WaitForState(id, v1::TASK_RUNNING)) << id << cluster->agent->Stderr();
+  }
+  auto failed = framework->WaitForState("bad", v1::TASK_FAILED);
+  ASSERT_TRUE(failed);
+  EXPECT_THAT(failed->message(), HasSubstr("status 3"));
+  for (const char* id : {"long1", "long2"}) {
+    EXPECT_TRUE(framework->WaitForState(id, v1::TASK_KILLED, 15s)) << id;
+  }
+  // The executor, with nothing left, is gone.
+  EXPECT_TRUE(framework->WaitFor([](const std::vector<v1::scheduler::Event>& events) {
+    for (const auto& e : events) {
+      if (e.type() == v1::scheduler::Event::FAILURE && e.failure().executor_id().value() == "group")
+        return true;
+    }
+    return false;
+  }));
+}
+
+TEST_F(ExecutorTest, TaskGroupWithACustomExecutorIsRefusedWhole) {
+  auto offer = framework->TakeOffer();
+  ASSERT_TRUE(offer);
+  v1::scheduler::Call call;
+  call.set_type(v1::scheduler::Call::ACCEPT);
+  *call.mutable_accept()->add_offer_ids() = offer->id();
+  auto* op = call.mutable_accept()->add_operations();
+  op->set_type(v1::Offer::Operation::LAUNCH_GROUP);
+  v1::ExecutorInfo* executor = op->mutable_launch_group()->mutable_executor();
+  executor->set_type(v1::ExecutorInfo::CUSTOM);
+  executor->mutable_executor_id()->set_value("custom");
+  executor->mutable_command()->set_value("true");
+  *op->mutable_launch_group()->mutable_task_group()->add_tasks() =
+      TestFramework::CommandTask("g1", *offer, "true");
+  ASSERT_TRUE(framework->client().Send(call).ok());
+  auto error = framework->WaitForState("g1", v1::TASK_ERROR);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->reason(), v1::TaskStatus::REASON_TASK_GROUP_INVALID);
+  EXPECT_THAT(error->message(), HasSubstr("DEFAULT"));
 }
 
 }  // namespace
