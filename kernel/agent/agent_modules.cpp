@@ -74,7 +74,8 @@ std::vector<std::string> DetectedIsolation() {
 }
 
 std::vector<std::string> DetectedContainerizers() {
-  if (OnPath("runc")) return {"native", "oci"};
+  // runc, and so oci, needs root.
+  if (::geteuid() == 0 && OnPath("runc")) return {"native", "oci"};
   return {"native"};
 }
 

@@ -21,7 +21,7 @@ namespace keel::agent {
 std::vector<std::string> DetectedIsolation();
 
 // The containerizers when the config names none: native, and oci as well
-// where `runc` is on the PATH.
+// where the agent is root and `runc` is on the PATH.
 std::vector<std::string> DetectedContainerizers();
 
 // Every module request of the config, in the order they load: isolators,
