@@ -14,6 +14,8 @@
 #include <stdexcept>
 
 #include "bench/launch/launch_bench.hpp"
+#include "keel/resources.hpp"
+#include "modules/containerizer/oci/runtime_spec.hpp"
 
 namespace keel::bench {
 namespace fs = std::filesystem;
@@ -148,27 +150,24 @@ CaseResult BareRunc(const std::string& rootfs, const std::string& work, int laun
     const std::string bundle = ready.dir() + "/bundle";
     const auto start = Clock::now();
     fs::create_directories(bundle);
-    // What the oci containerizer's bundles hold: the image read-only, the
-    // sandbox at /mnt/mesos/sandbox, the same limits.
-    std::ofstream(bundle + "/config.json") << R"({
-  "ociVersion": "1.0.2",
-  "process": {"terminal": false, "user": {"uid": 0, "gid": 0},
-    "args": ["/bin/sh", "-c", "echo > /mnt/mesos/sandbox/ready"],
-    "env": ["PATH=/bin:/sbin:/usr/bin", "MESOS_SANDBOX=/mnt/mesos/sandbox"], "cwd": "/"},
-  "root": {"path": ")" << rootfs << R"(", "readonly": true},
-  "hostname": "keel",
-  "mounts": [
-    {"destination": "/proc", "type": "proc", "source": "proc"},
-    {"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
-    {"destination": "/mnt/mesos/sandbox", "type": "bind", "source": ")"
-                                           << ready.dir() << R"(", "options": ["rbind", "rw"]}
-  ],
-  "linux": {
-    "namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "ipc"}, {"type": "uts"}],
-    "resources": {"cpu": {"shares": 102}, "memory": {"limit": 67108864}, "pids": {"limit": 1024}},
-    "cgroupsPath": "/keel-bench/)" << id << R"("
-  }
-})";
+    // The config the oci containerizer writes (its own code makes it), over
+    // the image's root file system read-only: what is left to compare is
+    // the containerizer's work around runc.
+    ContainerLaunch launch;
+    launch.id = id;
+    launch.config.sandbox_dir = ready.dir();
+    launch.config.resources = *Resources::Parse("cpus:0.1;mem:64");
+    modules::oci::ProcessSpec process;
+    process.args = {"/bin/sh", "-c", "echo > /mnt/mesos/sandbox/ready"};
+    process.env = {"PATH=/bin:/sbin:/usr/bin", "MESOS_SANDBOX=/mnt/mesos/sandbox"};
+    process.cwd = "/";
+    modules::oci::RuntimeOptions options;
+    options.rootfs = rootfs;
+    options.readonly_rootfs = true;
+    options.cgroups_path = "/keel-bench/" + id;
+    options.max_pids = 1024;
+    std::ofstream(bundle + "/config.json")
+        << modules::oci::RuntimeConfigJson(process, launch, options);
     const pid_t pid = ::fork();
     if (pid < 0) throw std::runtime_error("fork");
     if (pid == 0) {

@@ -63,7 +63,8 @@ CaseResult ForkExecIntoCgroups(const std::string& work, int launches);
 // namespaces/pid).
 CaseResult NativeContainerizer(const std::string& module_dir, const std::string& work,
                                const std::vector<std::string>& isolation, int launches);
-// (d) `runc run` of a busybox bundle made by hand (same limits and mounts).
+// (d) `runc run` of a busybox bundle made by hand, with the config the oci
+// containerizer writes, over the image's root file system read-only.
 CaseResult BareRunc(const std::string& rootfs, const std::string& work, int launches);
 // (e) the oci containerizer running the imported busybox image.
 CaseResult OciContainerizer(const std::string& module_dir, const std::string& work,

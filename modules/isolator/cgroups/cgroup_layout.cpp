@@ -183,7 +183,7 @@ Result<ControllerMount> LocateController(const CgroupLayout& layout, std::string
 
   if (layout.kind == CgroupLayoutKind::kUnified) {
     if (v2_listed.count(name) != 0) {
-      return ControllerMount{name, CgroupVersion::kV2, layout.hierarchy};
+      return ControllerMount{name, CgroupVersion::kV2, layout.hierarchy, {}};
     }
     return Status::Error(
         "controller '" + name + "' is not available: cgroups_hierarchy '" + layout.hierarchy +
@@ -195,9 +195,11 @@ Result<ControllerMount> LocateController(const CgroupLayout& layout, std::string
     if (controllers.count(name) == 0) continue;
     if (best == nullptr || Depth(mount_point) < Depth(*best)) best = &mount_point;
   }
-  if (best != nullptr) return ControllerMount{name, CgroupVersion::kV1, *best};
+  if (best != nullptr) {
+    return ControllerMount{name, CgroupVersion::kV1, *best, layout.v1_mounts.at(*best)};
+  }
   if (layout.v2_mount && v2_listed.count(name) != 0) {
-    return ControllerMount{name, CgroupVersion::kV2, *layout.v2_mount};
+    return ControllerMount{name, CgroupVersion::kV2, *layout.v2_mount, {}};
   }
 
   std::set<std::string> mounted;

@@ -50,6 +50,9 @@ struct ControllerMount {
   std::string controller;  // "memory"
   CgroupVersion version = CgroupVersion::kV1;
   std::string mount_point;  // "/sys/fs/cgroup/memory", or "/sys/fs/cgroup" on v2
+  // v1: every controller the mount carries ("cpu", "cpuacct" when
+  // co-mounted); v2: empty (every controller shares the one tree).
+  std::set<std::string> comounted;
 };
 
 // The layout below `hierarchy` (an absolute path) according to `mountinfo`

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -62,6 +63,16 @@ CgroupsIsolator::CgroupsIsolator(ModuleContext& context, std::vector<ControllerM
       mounts_(std::move(mounts)) {
   hold_name_ = kHoldPrefix + context_.module_name();
   std::replace(hold_name_.begin(), hold_name_.end(), '/', '-');
+  // A cgroup directory another isolator may use too needs a hold: on v2
+  // (one tree for all), or a v1 mount carrying others' controllers. Where
+  // every directory is this isolator's alone (v1 as usually mounted), the
+  // hold's mkdir and rmdir per launch are saved.
+  std::set<std::string> own;
+  for (const ControllerMount& m : mounts_) own.insert(m.controller);
+  for (const ControllerMount& m : mounts_) {
+    if (m.version == CgroupVersion::kV2) needs_hold_ = true;
+    for (const std::string& c : m.comounted) needs_hold_ = needs_hold_ || own.count(c) == 0;
+  }
 }
 
 CgroupsIsolator::~CgroupsIsolator() = default;
@@ -98,7 +109,7 @@ Result<LaunchInfo> CgroupsIsolator::Prepare(const ContainerId& id, const Contain
   std::vector<std::string> errors;
   for (const Cgroup& cgroup : CgroupsOf(id)) {
     Status made = cgroup.Create();
-    if (made.ok()) made = cgroup.CreateChild(hold_name_);
+    if (made.ok() && needs_hold_) made = cgroup.CreateChild(hold_name_);
     if (!made.ok()) {
       errors.push_back(made.message());
       break;
@@ -164,7 +175,9 @@ Status CgroupsIsolator::Cleanup(const ContainerId& id) {
 
 void CgroupsIsolator::Teardown(const ContainerId& id, std::vector<std::string>* errors) {
   for (const Cgroup& cgroup : CgroupsOf(id)) {
-    if (Status s = cgroup.RemoveChild(hold_name_); !s.ok()) errors->push_back(s.message());
+    if (needs_hold_) {
+      if (Status s = cgroup.RemoveChild(hold_name_); !s.ok()) errors->push_back(s.message());
+    }
     if (Status s = cgroup.KillAll(kKillTimeout); !s.ok()) errors->push_back(s.message());
     Result<std::vector<std::string>> children = cgroup.Children();
     if (!children.ok()) {

@@ -121,6 +121,7 @@ class CgroupsIsolator : public Isolator {
   CgroupsParameters parameters_;
   std::vector<ControllerMount> mounts_;
   std::string hold_name_;
+  bool needs_hold_ = false;
   std::map<ContainerId, Resources> containers_;
 };
 

@@ -24,7 +24,7 @@ TEST(CgroupFilesTest, FlatKeyedFilesAndErrnoNames) {
   EXPECT_THAT(DescribeErrno(EBUSY), HasSubstr("EBUSY"));
   EXPECT_THAT(DescribeErrno(EBUSY), HasSubstr("busy"));
 
-  Cgroup gone(ControllerMount{"memory", CgroupVersion::kV1, "/nonexistent"}, "keel/x");
+  Cgroup gone(ControllerMount{"memory", CgroupVersion::kV1, "/nonexistent", {"memory"}}, "keel/x");
   EXPECT_FALSE(gone.Exists());
   auto procs = gone.Processes();
   ASSERT_TRUE(procs.ok());
@@ -46,7 +46,7 @@ TEST(CgroupTest, V2KillsEveryProcessThroughCgroupKillAndRemovesTheCgroup) {
   mountinfo << in.rdbuf();
   auto layout = DetectCgroupLayout(mountinfo.str(), "/sys/fs/cgroup");
   if (!layout.ok() || !layout->v2_mount) GTEST_SKIP() << "no cgroup2 mount";
-  const ControllerMount core{"", CgroupVersion::kV2, *layout->v2_mount};
+  const ControllerMount core{"", CgroupVersion::kV2, *layout->v2_mount, {}};
   const std::string id = UniqueId("v2");
   Cgroup cgroup(core, "keel/" + id);
   std::filesystem::create_directories(cgroup.path());
