@@ -77,7 +77,8 @@ std::string Cluster::LogTails() const {
   return out.str();
 }
 
-Result<std::unique_ptr<Cluster>> Cluster::Start(const std::string& bin_dir) {
+Result<std::unique_ptr<Cluster>> Cluster::Start(const std::string& bin_dir,
+                                               const std::string& isolation) {
   for (const char* name : {"keel-master", "keel-agent"}) {
     if (::access((bin_dir + "/" + name).c_str(), X_OK) != 0) {
       return Status::Error("no executable " + bin_dir + "/" + name + " (see --bin_dir)");
@@ -99,7 +100,8 @@ Result<std::unique_ptr<Cluster>> Cluster::Start(const std::string& bin_dir) {
   c.agent = std::make_unique<Subprocess>(std::vector<std::string>{
       bin_dir + "/keel-agent", "--master=" + cluster->master(),
       "--listen=127.0.0.1:" + std::to_string(c.agent_port), "--work_dir=" + c.agent_dir.path(),
-      std::string("--resources=") + kAgentResources});
+      std::string("--resources=") + kAgentResources, "--isolation=" + isolation,
+      "--containerizers=native"});
   g_daemons[1] = c.agent->pid();
   if (!test::WaitForHttp("127.0.0.1", c.agent_port, "/health", 200, 10000)) {
     return Status::Error("keel-agent did not answer /health within 10 s\n" + cluster->LogTails());

@@ -30,7 +30,9 @@ Result<double> BareForkExec(int count, int concurrency);
 // stopped (SIGTERM, then wait) when destroyed.
 class Cluster {
  public:
-  static Result<std::unique_ptr<Cluster>> Start(const std::string& bin_dir);
+  // `isolation`: the agent's isolators (its --isolation flag).
+  static Result<std::unique_ptr<Cluster>> Start(const std::string& bin_dir,
+                                                const std::string& isolation);
   ~Cluster();
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;

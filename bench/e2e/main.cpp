@@ -25,12 +25,15 @@ double Percentile(std::vector<double> v, double p) {
 int Usage(const char* self, int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: %s [--quick] [--tasks=N] [--bin_dir=DIR] [--work_root=DIR]\n"
+               "          [--isolation=posix/usage]\n"
                "Runs N no-op tasks (default 2000; --quick: 300) through a keel-master and\n"
                "keel-agent started from DIR (default: this program's directory), and the\n"
                "same command in a bare fork+exec loop. Prints a table, then key=value lines\n"
                "(tasks_per_s, bare_per_s, ratio, accept_to_running_p50_ms, ..._p99_ms).\n"
                "The daemons' work dirs (the agent's sandboxes) go under --work_root,\n"
-               "default /dev/shm when it exists, else $TMPDIR or /tmp.\n",
+               "default /dev/shm when it exists, else $TMPDIR or /tmp. --isolation: the\n"
+               "agent's isolators (default posix/usage, no cgroups, like the bare loop;\n"
+               "e.g. cgroups/cpu,cgroups/mem,cgroups/pids).\n",
                self);
   return code;
 }
@@ -51,6 +54,9 @@ int main(int argc, char** argv) {
   // tmpfs that costs what the kernel needs, not what a disk's file system's
   // inode allocator needs (see README.md for both).
   std::string work_root = std::filesystem::is_directory("/dev/shm", ec) ? "/dev/shm" : "";
+  // Like the bare loop it is compared with, no cgroups by default: the figure
+  // is the scheduling path's cost (bench/launch measures isolation's).
+  std::string isolation = "posix/usage";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--quick") {
@@ -64,6 +70,8 @@ int main(int argc, char** argv) {
       bin_dir = arg.substr(10);
     } else if (arg.rfind("--work_root=", 0) == 0) {
       work_root = arg.substr(12);
+    } else if (arg.rfind("--isolation=", 0) == 0) {
+      isolation = arg.substr(12);
     } else {
       std::fprintf(stderr, "unknown flag '%s'\n", arg.c_str());
       return Usage(argv[0], 2);
@@ -78,7 +86,7 @@ int main(int argc, char** argv) {
   auto bare = BareForkExec(tasks, concurrency);
   if (!bare.ok()) return Fail("bare loop: " + bare.status().message());
 
-  auto started = Cluster::Start(bin_dir);
+  auto started = Cluster::Start(bin_dir, isolation);
   if (!started.ok()) return Fail(started.status().message());
   std::unique_ptr<Cluster> cluster = std::move(started).value();
   auto run = RunTasks(cluster->master(), tasks);
