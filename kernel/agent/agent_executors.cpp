@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include "keel/internal/agent_protocol.pb.h"
+#include "keel/task_state.hpp"
 #include "kernel/agent/agent.hpp"
 #include "kernel/agent/master_link.hpp"
 #include "kernel/protocol/protocol_message.hpp"
@@ -28,21 +29,6 @@ std::string MesosDuration(std::chrono::nanoseconds d) {
 }
 
 constexpr auto kExecutorHeartbeat = std::chrono::seconds(30);
-
-bool IsTerminal(v1::TaskState state) {
-  switch (state) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_LOST:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-      return true;
-    default:
-      return false;
-  }
-}
 
 }  // namespace
 

@@ -38,6 +38,26 @@ v1::TaskInfo ExecutorTask(const std::string& id, const v1::Offer& offer,
   return task;
 }
 
+// An ACCEPT of `offer` with one LAUNCH_GROUP on executor `id` (0.1 cpus),
+// its task group still empty.
+v1::scheduler::Call LaunchGroupCall(const v1::Offer& offer, const std::string& id,
+                                    v1::ExecutorInfo::Type type) {
+  v1::scheduler::Call call;
+  call.set_type(v1::scheduler::Call::ACCEPT);
+  *call.mutable_accept()->add_offer_ids() = offer.id();
+  auto* op = call.mutable_accept()->add_operations();
+  op->set_type(v1::Offer::Operation::LAUNCH_GROUP);
+  v1::ExecutorInfo* executor = op->mutable_launch_group()->mutable_executor();
+  executor->set_type(type);
+  executor->mutable_executor_id()->set_value(id);
+  auto* r = executor->add_resources();
+  r->set_name("cpus");
+  r->set_type(v1::Value::SCALAR);
+  r->mutable_scalar()->set_value(0.1);
+  op->mutable_launch_group()->mutable_task_group();
+  return call;
+}
+
 std::string Json(const google::protobuf::Message& m) { return runtime::MesosJson(m); }
 
 Event ParseEvent(const std::string& record) {
@@ -360,19 +380,9 @@ TEST_F(ExecutorTest, ExampleExecutorRunsThreeTasksInOneProcess) {
 TEST_F(ExecutorTest, TaskGroupWhereOneTaskFailsKillsTheRest) {
   auto offer = framework->TakeOffer();
   ASSERT_TRUE(offer);
-  v1::scheduler::Call call;
-  call.set_type(v1::scheduler::Call::ACCEPT);
-  *call.mutable_accept()->add_offer_ids() = offer->id();
-  auto* op = call.mutable_accept()->add_operations();
-  op->set_type(v1::Offer::Operation::LAUNCH_GROUP);
-  v1::ExecutorInfo* executor = op->mutable_launch_group()->mutable_executor();
-  executor->set_type(v1::ExecutorInfo::DEFAULT);
-  executor->mutable_executor_id()->set_value("group");
-  auto* r = executor->add_resources();
-  r->set_name("cpus");
-  r->set_type(v1::Value::SCALAR);
-  r->mutable_scalar()->set_value(0.1);
-  auto* group = op->mutable_launch_group()->mutable_task_group();
+  v1::scheduler::Call call = LaunchGroupCall(*offer, "group", v1::ExecutorInfo::DEFAULT);
+  auto* group =
+      call.mutable_accept()->mutable_operations(0)->mutable_launch_group()->mutable_task_group();
   for (const auto& [id, command] : std::vector<std::pair<std::string, std::string>>{
            {"long1", "sleep 600"}, {"long2", "sleep 600"}, {"bad", "sleep 0.3; exit 3"}}) {
     *group->add_tasks() = TestFramework::CommandTask(id, *offer, command, 0.1, 16);
@@ -400,16 +410,10 @@ TEST_F(ExecutorTest, TaskGroupWhereOneTaskFailsKillsTheRest) {
 TEST_F(ExecutorTest, TaskGroupWithACustomExecutorIsRefusedWhole) {
   auto offer = framework->TakeOffer();
   ASSERT_TRUE(offer);
-  v1::scheduler::Call call;
-  call.set_type(v1::scheduler::Call::ACCEPT);
-  *call.mutable_accept()->add_offer_ids() = offer->id();
-  auto* op = call.mutable_accept()->add_operations();
-  op->set_type(v1::Offer::Operation::LAUNCH_GROUP);
-  v1::ExecutorInfo* executor = op->mutable_launch_group()->mutable_executor();
-  executor->set_type(v1::ExecutorInfo::CUSTOM);
-  executor->mutable_executor_id()->set_value("custom");
-  executor->mutable_command()->set_value("true");
-  *op->mutable_launch_group()->mutable_task_group()->add_tasks() =
+  v1::scheduler::Call call = LaunchGroupCall(*offer, "custom", v1::ExecutorInfo::CUSTOM);
+  auto* launch_group = call.mutable_accept()->mutable_operations(0)->mutable_launch_group();
+  launch_group->mutable_executor()->mutable_command()->set_value("true");
+  *launch_group->mutable_task_group()->add_tasks() =
       TestFramework::CommandTask("g1", *offer, "true");
   ASSERT_TRUE(framework->client().Send(call).ok());
   auto error = framework->WaitForState("g1", v1::TASK_ERROR);
