@@ -3,6 +3,7 @@
 #include "modules/containerizer/native/child_spec.hpp"
 #include "modules/isolator/filesystem_tmp/private_tmp_isolator.hpp"
 #include "modules/isolator/namespaces_pid/pid_namespace_isolator.hpp"
+#include "tests/support/strand_module_context.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -23,55 +24,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The test's own thread plays the core strand: Post() queues, Drain() runs.
-class FakeContext : public ModuleContext {
+// The test's own thread plays the core strand.
+class FakeContext : public test::StrandModuleContext {
  public:
-  const std::string& module_name() const override { return name_; }
-  const Parameters& parameters() const override { return parameters_; }
-  std::string work_dir() const override { return ""; }
-  void Log(LogLevel, std::string_view message) const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    logs_.emplace_back(message);
-  }
-  void Post(std::function<void()> fn) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(std::move(fn));
-  }
-  std::shared_ptr<TimerHandle> RunAfter(std::chrono::nanoseconds, std::function<void()>) override {
-    ADD_FAILURE() << "the native containerizer uses no timers";
-    return nullptr;
-  }
-  void IncrementCounter(std::string_view, uint64_t) override {}
-  void SetGauge(std::string_view, double) override {}
-
-  // Runs what was posted until `done` holds or `timeout` passes.
-  bool DrainUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 3s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::function<void()> fn;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!queue_.empty()) {
-          fn = std::move(queue_.front());
-          queue_.pop_front();
-        }
-      }
-      if (fn) {
-        fn();
-      } else {
-        std::this_thread::sleep_for(5ms);
-      }
-    }
-    return true;
-  }
-
- private:
-  std::string name_ = "native";
-  Parameters parameters_;
-  mutable std::mutex mutex_;
-  mutable std::vector<std::string> logs_;
-  std::deque<std::function<void()>> queue_;
+  FakeContext() : StrandModuleContext("native") {}
 };
 
 // Records every call, in order, into a log shared by several isolators.

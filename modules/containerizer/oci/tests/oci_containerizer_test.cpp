@@ -18,6 +18,7 @@
 #include "modules/containerizer/oci/fs_util.hpp"
 #include "modules/containerizer/oci/runc.hpp"
 #include "modules/containerizer/oci/tests/test_image.hpp"
+#include "tests/support/strand_module_context.hpp"
 
 namespace keel::modules::oci {
 namespace {
@@ -29,93 +30,20 @@ using testing::TempDir;
 
 constexpr const char* kCgroupsRoot = "keel-test";
 
-// The test's thread plays the core strand: Post() and RunAfter() queue,
-// DrainUntil() runs what is due.
-class FakeContext : public ModuleContext {
+// The test's thread plays the core strand; the oci parameters' defaults.
+class FakeContext : public keel::test::StrandModuleContext {
  public:
-  explicit FakeContext(std::string work_dir) : work_dir_(std::move(work_dir)) {
-    parameters_.Set("runc", std::string("runc"));
-    parameters_.Set("runc_root", std::string(""));
-    parameters_.Set("max_pids", int64_t{1024});
-    parameters_.Set("cfs_quota", false);
-    parameters_.Set("cgroups_root", std::string(kCgroupsRoot));
-    parameters_.Set("rootfs", std::string("auto"));
+  explicit FakeContext(std::string work_dir) : StrandModuleContext("oci", std::move(work_dir)) {
+    mutable_parameters().Set("runc", std::string("runc"));
+    mutable_parameters().Set("runc_root", std::string(""));
+    mutable_parameters().Set("max_pids", int64_t{1024});
+    mutable_parameters().Set("cfs_quota", false);
+    mutable_parameters().Set("cgroups_root", std::string(kCgroupsRoot));
+    mutable_parameters().Set("rootfs", std::string("auto"));
   }
-  Parameters& mutable_parameters() { return parameters_; }
-
-  const std::string& module_name() const override { return name_; }
-  const Parameters& parameters() const override { return parameters_; }
-  std::string work_dir() const override { return work_dir_; }
-  void Log(LogLevel, std::string_view message) const override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    logs_.emplace_back(message);
-  }
-  void Post(std::function<void()> fn) override {
-    std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(std::move(fn));
-  }
-  class Timer : public TimerHandle {
-   public:
-    void Cancel() override { cancelled = true; }
-    std::atomic<bool> cancelled{false};
-  };
-  std::shared_ptr<TimerHandle> RunAfter(std::chrono::nanoseconds delay,
-                                        std::function<void()> fn) override {
-    auto timer = std::make_shared<Timer>();
-    std::lock_guard<std::mutex> lock(mutex_);
-    timers_.push_back({std::chrono::steady_clock::now() + delay, timer, std::move(fn)});
-    return timer;
-  }
-  void IncrementCounter(std::string_view, uint64_t) override {}
-  void SetGauge(std::string_view, double) override {}
-
   bool DrainUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 20s) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::function<void()> fn;
-      {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!queue_.empty()) {
-          fn = std::move(queue_.front());
-          queue_.pop_front();
-        } else {
-          const auto now = std::chrono::steady_clock::now();
-          for (auto it = timers_.begin(); it != timers_.end(); ++it) {
-            if (it->due <= now) {
-              if (!it->handle->cancelled) fn = std::move(it->fn);
-              timers_.erase(it);
-              break;
-            }
-          }
-        }
-      }
-      if (fn) {
-        fn();
-      } else {
-        std::this_thread::sleep_for(5ms);
-      }
-    }
-    return true;
+    return StrandModuleContext::DrainUntil(done, timeout);
   }
-  std::vector<std::string> logs() const {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return logs_;
-  }
-
- private:
-  struct Pending {
-    std::chrono::steady_clock::time_point due;
-    std::shared_ptr<Timer> handle;
-    std::function<void()> fn;
-  };
-  std::string name_ = "oci";
-  std::string work_dir_;
-  Parameters parameters_;
-  mutable std::mutex mutex_;
-  mutable std::vector<std::string> logs_;
-  std::deque<std::function<void()>> queue_;
-  std::vector<Pending> timers_;
 };
 
 bool CanRunContainers() {
