@@ -7,8 +7,6 @@
 // unique, so they never share a cgroup.
 #pragma once
 
-#include "tests/support/strand_module_context.hpp"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -33,15 +31,62 @@ namespace keel::modules::cgroups_test {
 
 using namespace std::chrono_literals;
 
-// The test's thread plays the core strand; the parameters every cgroups
-// isolator reads, set to this host's defaults.
-class FakeContext : public test::StrandModuleContext {
+class FakeContext : public ModuleContext {
  public:
-  explicit FakeContext(std::string name) : StrandModuleContext(std::move(name)) {
-    mutable_parameters().Set("cgroups_hierarchy", std::string("/sys/fs/cgroup"));
-    mutable_parameters().Set("cgroups_root", std::string("keel"));
+  explicit FakeContext(std::string name) : name_(std::move(name)) {
+    parameters_.Set("cgroups_hierarchy", std::string("/sys/fs/cgroup"));
+    parameters_.Set("cgroups_root", std::string("keel"));
   }
-  void RunPosted() { RunDue(); }
+  Parameters& mutable_parameters() { return parameters_; }
+
+  const std::string& module_name() const override { return name_; }
+  const Parameters& parameters() const override { return parameters_; }
+  std::string work_dir() const override { return ""; }
+  void Log(LogLevel, std::string_view message) const override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    logs_.emplace_back(message);
+  }
+  void Post(std::function<void()> fn) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(std::move(fn));
+  }
+  std::shared_ptr<TimerHandle> RunAfter(std::chrono::nanoseconds, std::function<void()>) override {
+    ADD_FAILURE() << "the cgroups isolators use no timers";
+    return nullptr;
+  }
+  void IncrementCounter(std::string_view, uint64_t) override {}
+  void SetGauge(std::string_view, double) override {}
+
+  // Runs what was posted, as the core strand would, until `done` holds or
+  // `timeout` passes.
+  bool DrainUntil(const std::function<bool()>& done, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      RunPosted();
+      if (done()) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  void RunPosted() {
+    for (;;) {
+      std::function<void()> fn;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (queue_.empty()) return;
+        fn = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      fn();
+    }
+  }
+
+ private:
+  std::string name_;
+  Parameters parameters_;
+  mutable std::mutex mutex_;
+  mutable std::vector<std::string> logs_;
+  std::deque<std::function<void()>> queue_;
 };
 
 inline std::string UniqueId(const std::string& prefix) {
