@@ -354,6 +354,12 @@ TEST_F(ExecutorTest, ExampleExecutorRunsThreeTasksInOneProcess) {
   std::vector<v1::TaskInfo> tasks;
   for (const char* id : {"a", "b", "c"}) {
     v1::TaskInfo task = ExecutorTask(id, *offer, "example", Bin("keel-example-executor"));
+    // A real program under the cgroups memory limit: room for its runtime
+    // (an AddressSanitizer build's too).
+    auto* mem = task.mutable_executor()->add_resources();
+    mem->set_name("mem");
+    mem->set_type(v1::Value::SCALAR);
+    mem->mutable_scalar()->set_value(256);
     task.set_data("echo $PPID >> executor_pids; echo ran $MESOS_TASK_ID");
     tasks.push_back(task);
   }
