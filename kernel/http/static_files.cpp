@@ -21,6 +21,16 @@ std::string ContentType(const fs::path& file) {
   if (ext == ".svg") return "image/svg+xml";
   if (ext == ".png") return "image/png";
   if (ext == ".ico") return "image/x-icon";
+  // What a Mesos-style UI folder holds besides (assets/libs, assets/img).
+  if (ext == ".htm") return "text/html; charset=utf-8";
+  if (ext == ".map") return "application/json";
+  if (ext == ".gif") return "image/gif";
+  if (ext == ".jpg" || ext == ".jpeg") return "image/jpeg";
+  if (ext == ".woff") return "font/woff";
+  if (ext == ".woff2") return "font/woff2";
+  if (ext == ".ttf") return "font/ttf";
+  if (ext == ".eot") return "application/vnd.ms-fontobject";
+  if (ext == ".txt") return "text/plain; charset=utf-8";
   return "application/octet-stream";
 }
 

@@ -120,6 +120,14 @@ class Master : public std::enable_shared_from_this<Master> {
   // by their tasks. Quota limits bound this.
   Resources Consumption(const std::string& role) const;
 
+  // The operator's maintenance schedule (maintenance_endpoints.cpp), kept in
+  // the registry; stored and served only, it drains no agent.
+  const internal::MaintenanceSchedule& maintenance_schedule() const {
+    return registry_.maintenance_schedule();
+  }
+  // Replaces it; REQUIRES: ValidateMaintenanceSchedule passed.
+  std::optional<CallError> UpdateMaintenanceSchedule(const internal::MaintenanceSchedule& schedule);
+
  private:
   // Frameworks (master_frameworks.cpp).
   void OnStreamClosed(const std::string& framework_id, const std::string& stream_id);

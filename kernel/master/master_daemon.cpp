@@ -13,10 +13,12 @@
 #include "keel/transport.hpp"
 #include "kernel/http/http_server.hpp"
 #include "kernel/http/static_files.hpp"
+#include "kernel/master/maintenance_endpoints.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/master/master_metrics.hpp"
 #include "kernel/master/operator_api.hpp"
 #include "kernel/master/registry.hpp"
+#include "kernel/master/roles_endpoint.hpp"
 #include "kernel/master/scheduler_api.hpp"
 #include "kernel/master/state_json.hpp"
 #include "kernel/master/transport_service.hpp"
@@ -214,6 +216,8 @@ runtime::DaemonSpec MasterDaemonSpec() {
       RouteOperatorApi(daemon.http(), master, {FlagsOf(c), &daemon.metrics()});
       RouteWeightsAndQuotaEndpoints(daemon.http(), master);
       RouteStateEndpoints(daemon.http(), master);
+      RouteRolesEndpoint(daemon.http(), master);
+      RouteMaintenanceEndpoints(daemon.http(), master);
       AddMasterGauges(daemon.metrics(), master);
       const std::string webui = WebUiDir(c);
       if (!webui.empty()) http::ServeStaticFiles(daemon.http(), "/", webui);

@@ -5,8 +5,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "keel/internal/master_registry.pb.h"
 #include "keel/v1/quota.pb.h"
+#include "kernel/master/maintenance_endpoints.hpp"
 #include "kernel/runtime/atomic_file.hpp"
 #include "kernel/runtime/json_file.hpp"
 #include "kernel/runtime/mesos_json.hpp"
@@ -43,6 +43,10 @@ Result<Registry> Registry::Open(const std::string& work_dir) {
   if (!quotas.ok()) {
     return Status::Error("registry " + registry.path_ + ": " + quotas.status().message());
   }
+  if (auto bad = ValidateMaintenanceSchedule(file.maintenance_schedule())) {
+    return Status::Error("registry " + registry.path_ + ": maintenance_schedule: " + *bad);
+  }
+  registry.schedule_ = file.maintenance_schedule();
   registry.weights_ = std::move(weights).value();
   registry.quotas_ = std::move(quotas).value();
   std::erase_if(registry.quotas_, [](const auto& entry) { return IsDefault(entry.second); });
@@ -52,7 +56,7 @@ Result<Registry> Registry::Open(const std::string& work_dir) {
 Status Registry::SetWeights(const Weights& weights) {
   Weights updated = weights_;
   for (const auto& [role, weight] : weights) updated[role] = weight;
-  if (auto s = Write(updated, quotas_); !s.ok()) return s;
+  if (auto s = Write(updated, quotas_, schedule_); !s.ok()) return s;
   weights_ = std::move(updated);
   return Status::Ok();
 }
@@ -66,15 +70,23 @@ Status Registry::SetQuotas(const Quotas& quotas) {
       updated[role] = quota;
     }
   }
-  if (auto s = Write(weights_, updated); !s.ok()) return s;
+  if (auto s = Write(weights_, updated, schedule_); !s.ok()) return s;
   quotas_ = std::move(updated);
   return Status::Ok();
 }
 
-Status Registry::Write(const Weights& weights, const Quotas& quotas) const {
+Status Registry::SetMaintenanceSchedule(const internal::MaintenanceSchedule& schedule) {
+  if (auto s = Write(weights_, quotas_, schedule); !s.ok()) return s;
+  schedule_ = schedule;
+  return Status::Ok();
+}
+
+Status Registry::Write(const Weights& weights, const Quotas& quotas,
+                       const internal::MaintenanceSchedule& schedule) const {
   internal::MasterRegistry file;
   WriteWeights(weights, file.mutable_weights());
   WriteQuotaConfigs(quotas, file.mutable_quotas());
+  if (schedule.windows_size() > 0) *file.mutable_maintenance_schedule() = schedule;
   if (auto s = runtime::WriteFileAtomically(path_, runtime::MesosJson(file) + "\n"); !s.ok()) {
     return Status::Error("registry: " + s.message());
   }

@@ -1,6 +1,7 @@
 // The master's registry: what it must remember across restarts, in
 // <work_dir>/registry.json. For now the operator's policy (roles' weights and
-// quotas); admitted agents and frameworks join it later.
+// quotas) and the maintenance schedule; admitted agents and frameworks join
+// it later.
 //
 // Every change is written to the file (atomically: a crash leaves the old
 // content or the new) before it is kept in memory, so a change the master
@@ -14,6 +15,7 @@
 
 #include <string>
 
+#include "keel/internal/master_registry.pb.h"
 #include "keel/status.hpp"
 #include "kernel/master/policy_protos.hpp"
 
@@ -30,20 +32,28 @@ class Registry {
   // Roles with a quota other than the default.
   const Quotas& quotas() const { return quotas_; }
 
+  // The maintenance schedule last set (no windows: none).
+  const internal::MaintenanceSchedule& maintenance_schedule() const { return schedule_; }
+
   // Sets the weight of each role in `weights`; other roles keep theirs.
   Status SetWeights(const Weights& weights);
   // Replaces the quota of each role in `quotas`; an empty Quota gives the
   // role the default back.
   Status SetQuotas(const Quotas& quotas);
+  // Replaces the maintenance schedule; REQUIRES: a valid one
+  // (ValidateMaintenanceSchedule).
+  Status SetMaintenanceSchedule(const internal::MaintenanceSchedule& schedule);
 
  private:
   explicit Registry(std::string path) : path_(std::move(path)) {}
-  // Writes the file holding `weights` and `quotas`.
-  Status Write(const Weights& weights, const Quotas& quotas) const;
+  // Writes the file holding `weights`, `quotas` and `schedule`.
+  Status Write(const Weights& weights, const Quotas& quotas,
+               const internal::MaintenanceSchedule& schedule) const;
 
   std::string path_;
   Weights weights_;
   Quotas quotas_;
+  internal::MaintenanceSchedule schedule_;
 };
 
 }  // namespace keel::master

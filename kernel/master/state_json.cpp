@@ -220,8 +220,10 @@ std::string State(const Master& m) {
   return w.Take();
 }
 
-// GET /master/tasks: Mesos's limit (default 100), offset, order (asc|des),
-// framework_id and task_id filters, over live and completed tasks.
+// GET /master/tasks: Mesos's limit (default 100), offset, order (asc|des,
+// default des), framework_id and task_id filters, over live and completed
+// tasks. As Mesos sorts them: by the time of each task's first status (those
+// without one first, in ascending order).
 std::string Tasks(const Master& m, const http::Request& r) {
   auto number = [&](const char* key, long fallback) {
     auto it = r.query.find(key);
@@ -234,33 +236,35 @@ std::string Tasks(const Master& m, const http::Request& r) {
   };
   const long limit = number("limit", 100);
   const long offset = number("offset", 0);
-  const bool descending = r.query.count("order") && r.query.at("order") == "des";
+  const bool ascending = r.query.count("order") && r.query.at("order") == "asc";
   const std::string framework = r.query.count("framework_id") ? r.query.at("framework_id") : "";
   const std::string task = r.query.count("task_id") ? r.query.at("task_id") : "";
 
-  // Live tasks first, then the completed ones; each a pointer pair.
-  std::vector<std::pair<const Framework*, const Task*>> live;
-  std::vector<std::pair<const Framework*, const CompletedTask*>> done;
+  struct Row {
+    const std::string* framework_id;
+    CompletedTask view;
+  };
+  std::vector<Row> rows;
   for (const auto& [fid, f] : m.frameworks()) {
     if (!framework.empty() && fid != framework) continue;
     for (const auto& [tid, t] : f.tasks) {
-      if (task.empty() || tid == task) live.push_back({&f, &t});
+      if (task.empty() || tid == task) rows.push_back({&f.id, ViewOf(t)});
     }
     for (const auto& t : f.completed_tasks) {
-      if (task.empty() || t.id == task) done.push_back({&f, &t});
+      if (task.empty() || t.id == task) rows.push_back({&f.id, t});
     }
   }
-  const size_t total = live.size() + done.size();
+  auto started = [](const Row& row) {
+    return row.view.statuses.empty() ? -1.0 : row.view.statuses.front().timestamp;
+  };
+  std::stable_sort(rows.begin(), rows.end(),
+                   [&](const Row& a, const Row& b) { return started(a) < started(b); });
+  const long total = static_cast<long>(rows.size());
   JsonWriter w;
   w.BeginObject().Key("tasks").BeginArray();
-  for (long i = offset; i < static_cast<long>(total) && i < offset + limit; ++i) {
-    const size_t k = descending ? total - 1 - i : i;
-    if (k < live.size()) {
-      WriteTask(w, *live[k].second);
-    } else {
-      const auto& [f, t] = done[k - live.size()];
-      WriteCompletedTask(w, f->id, *t);
-    }
+  for (long i = offset; i < total && i < offset + limit; ++i) {
+    const Row& row = rows[ascending ? i : total - 1 - i];
+    WriteCompletedTask(w, *row.framework_id, row.view);
   }
   w.EndArray().EndObject();
   return w.Take();
