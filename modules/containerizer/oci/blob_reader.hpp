@@ -15,7 +15,7 @@
 #include <string>
 
 #include "keel/status.hpp"
-#include "modules/containerizer/oci/fs_util.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 
 namespace keel::modules::oci {
 

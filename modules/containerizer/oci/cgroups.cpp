@@ -11,7 +11,7 @@
 #include <optional>
 #include <sstream>
 
-#include "modules/containerizer/oci/fs_util.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 
 namespace keel::modules::oci {
 namespace {

@@ -9,7 +9,7 @@
 #include <memory>
 
 #include "modules/containerizer/oci/blob_reader.hpp"
-#include "modules/containerizer/oci/fs_util.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 #include "modules/containerizer/oci/json.hpp"
 
 namespace keel::modules::oci {

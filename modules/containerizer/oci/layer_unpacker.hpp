@@ -22,7 +22,7 @@
 
 #include "keel/status.hpp"
 #include "modules/containerizer/oci/blob_reader.hpp"
-#include "modules/containerizer/oci/fs_util.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 
 struct archive;
 struct archive_entry;

@@ -13,7 +13,7 @@
 #include <sstream>
 #include <thread>
 
-#include "modules/containerizer/oci/fs_util.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 #include "modules/containerizer/oci/json.hpp"
 #include "modules/containerizer/oci/runc.hpp"
 #include "modules/containerizer/oci/runtime_spec.hpp"

@@ -1,4 +1,4 @@
-#include "modules/containerizer/oci/fs_util.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// File-system helpers of the `oci` containerizer and its image store: paths
+// Files as the `oci` containerizer and its image store handle them: paths
 // resolved inside a root as a chroot would see them, trees removed without
 // following symlinks or crossing mounts, small files read and written.
 //

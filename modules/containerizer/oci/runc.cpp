@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "modules/containerizer/oci/fs_util.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 
 namespace keel::modules::oci {
 namespace {

@@ -10,7 +10,7 @@
 #include <optional>
 #include <sstream>
 
-#include "modules/containerizer/oci/fs_util.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 #include "modules/containerizer/oci/json.hpp"
 
 namespace keel::modules::oci {

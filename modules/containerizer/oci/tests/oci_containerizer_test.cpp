@@ -15,7 +15,7 @@
 #include <mutex>
 #include <thread>
 
-#include "modules/containerizer/oci/fs_util.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 #include "modules/containerizer/oci/runc.hpp"
 #include "modules/containerizer/oci/tests/test_image.hpp"
 #include "tests/support/strand_module_context.hpp"
