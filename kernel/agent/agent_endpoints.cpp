@@ -113,6 +113,10 @@ void Agent::RouteEndpoints() {
   for (const char* path : {"/monitor/statistics", "/monitor/statistics.json"}) {
     serve(path, &Agent::StatisticsJson);
   }
+  // Mesos's agent process answers its health under its own name too.
+  daemon_.http().Route("GET", "/slave(1)/health", [](const http::Request&, http::Responder r) {
+    r.Respond(http::Response::Text(200, ""));
+  });
 }
 
 }  // namespace keel::agent

@@ -762,5 +762,19 @@ TEST(MesosWireWebUiTest, AMesosStyleUiFolderIsServed) {
   EXPECT_EQ(get("/master/state").headers["content-type"], "application/json");
 }
 
+TEST_F(MesosWireTest, AgentServesItsEndpointsUnderSlave1Too) {
+  const uint16_t agent = cluster->agent_port;
+  for (const char* path : {"/state", "/slave(1)/state", "/slave(1)/state.json"}) {
+    auto state = HttpRequest("127.0.0.1", agent, "GET", path);
+    EXPECT_EQ(state.status, 200) << path;
+    EXPECT_THAT(state.body, HasSubstr("\"pid\":\"slave(1)@")) << path;
+  }
+  EXPECT_EQ(HttpRequest("127.0.0.1", agent, "GET", "/slave(1)/health").status, 200);
+  // The executor API is there too (and only takes POST).
+  EXPECT_EQ(HttpRequest("127.0.0.1", agent, "GET", "/slave(1)/api/v1/executor").status, 405);
+  auto jsonp = HttpRequest("127.0.0.1", agent, "GET", "/slave(1)/state?jsonp=cb");
+  EXPECT_THAT(jsonp.body, ::testing::StartsWith("cb("));
+}
+
 }  // namespace
 }  // namespace keel::test
