@@ -147,8 +147,10 @@ TEST_F(IsolationTest, ForkBombIsHeldByThePidLimitAndTheAgentKeepsServing) {
   TestFramework framework(cluster.master_address());
   auto offer = framework.TakeOffer();
   ASSERT_TRUE(offer);
+  // The leader forks the bomb once, then becomes `sleep` without forking
+  // again (a fork of its own could fail under the limit and end the task).
   auto bomb = TestFramework::CommandTask(
-      "bomb", *offer, "echo started > started; b() { b | b & }; b; sleep 1000", 0.5, 128);
+      "bomb", *offer, "echo started > started; b() { b | b & }; (b) & exec sleep 1000", 0.5, 128);
   ASSERT_TRUE(framework.Launch(*offer, bomb).ok());
   ASSERT_TRUE(framework.WaitForState("bomb", v1::TASK_RUNNING));
   const std::string sandbox = SandboxOf(cluster, framework.client().framework_id(), "bomb");
