@@ -308,7 +308,7 @@ TEST_F(OperatorEndpointsTest, JsonpAndRouteAliasesAsMesosHasThem) {
   EXPECT_EQ(wrapped.body.substr(wrapped.body.size() - 2), ");");
   EXPECT_EQ(Get("/metrics/snapshot?jsonp=m").body.rfind("m({", 0), 0u);
   HttpResult agent = Get("/monitor/statistics?jsonp=stats", cluster->agent_port);
-  EXPECT_EQ(agent.body.rfind("stats([", 0), 0u) << agent.body;
+  EXPECT_EQ(agent.body.rfind("stats([", 0), 0u) << agent.status << " " << agent.body;
   // Only a JavaScript name may be called.
   EXPECT_EQ(Get("/master/state?jsonp=alert(1)//").status, 400);
 

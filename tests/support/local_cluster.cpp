@@ -41,6 +41,16 @@ void LocalCluster::StartMaster() {
   master = std::make_unique<Subprocess>(argv);
 }
 
+LocalCluster::~LocalCluster() {
+  for (auto* daemon : {&agent, &master}) {
+    if (*daemon && (*daemon)->running()) {
+      (*daemon)->Signal(SIGTERM);
+      (*daemon)->Wait(std::chrono::seconds(10));
+    }
+    daemon->reset();
+  }
+}
+
 void LocalCluster::RestartMaster() {
   master->Signal(SIGTERM);
   // The new master must bind the same port: the old one has to be gone first
@@ -61,6 +71,10 @@ void LocalCluster::StartAgent() {
                                    "--work_dir=" + agent_work_dir()};
   argv.insert(argv.end(), options_.agent_flags.begin(), options_.agent_flags.end());
   agent = std::make_unique<Subprocess>(argv);
+  // Serving before the test asks it anything (loading the containerizers
+  // takes a moment, more in sanitizer builds). An agent that never comes up
+  // is the test's to find out.
+  WaitForHttp("127.0.0.1", agent_port, "/health", 200, 15000);
 }
 
 }  // namespace keel::test

@@ -31,6 +31,10 @@ class LocalCluster {
   explicit LocalCluster(ClusterOptions options = {});
   // The master with `master_json` as its config, and an agent unless told not.
   explicit LocalCluster(const std::string& master_json, bool with_agent = true);
+  // Stops the agent, then the master, as an operator would (SIGTERM): the
+  // agent ends its containers and removes their cgroups. What does not stop
+  // in time is killed.
+  ~LocalCluster();
 
   // "127.0.0.1:<port>" of the master's HTTP endpoint.
   std::string master_address() const;

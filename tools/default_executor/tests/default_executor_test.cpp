@@ -221,15 +221,20 @@ class DefaultExecutorTest : public ::testing::Test {
         "MESOS_EXECUTOR_AUTHENTICATION_TOKEN=not-for-tasks",
         "PATH=/usr/bin:/bin",
     };
+    // Everything the child needs is made before fork(): this process has
+    // threads (the fake agent's), and a child that allocates could find the
+    // allocator's lock held for ever.
+    std::vector<char*> envp;
+    for (auto& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    const std::string log_path = (sandbox_ / "stderr").string();
+    const std::string dir = sandbox_.string();
     pid_ = ::fork();
     ASSERT_GE(pid_, 0);
     if (pid_ == 0) {
-      const int log = ::open((sandbox_ / "stderr").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(log, STDERR_FILENO);
-      ::chdir(sandbox_.c_str());
-      std::vector<char*> envp;
-      for (auto& e : env) envp.push_back(e.data());
-      envp.push_back(nullptr);
+      ::chdir(dir.c_str());
       char* argv[] = {const_cast<char*>(KEEL_DEFAULT_EXECUTOR), nullptr};
       ::execve(KEEL_DEFAULT_EXECUTOR, argv, envp.data());
       ::_exit(127);
