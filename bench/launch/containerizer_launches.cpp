@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <stdexcept>
 
@@ -52,7 +53,7 @@ class LoadedContainerizer {
   LaunchTiming Launch(int i, ReadySignal& ready, const std::optional<std::string>& image,
                       const std::string& script) {
     ContainerLaunch launch;
-    launch.id = "bench-" + std::to_string(::getpid()) + "-" + std::to_string(i);
+    launch.id = "bench-" + std::to_string(::getpid()) + "-" + std::to_string(next_id_++);
     launch.config.sandbox_dir = ready.dir();
     Result<Resources> resources = Resources::Parse("cpus:0.1;mem:64");
     launch.config.resources = *resources;
@@ -91,40 +92,59 @@ class LoadedContainerizer {
 
  private:
   boost::asio::io_context io_;
+  uint64_t next_id_ = 0;  // ids stay unique across rounds
   runtime::ModuleLoader loader_;
   std::vector<std::shared_ptr<Isolator>> isolators_;
   std::shared_ptr<Containerizer> containerizer_;
 };
 
+// Loaded once per run and kept across rounds: a round measures launches,
+// not loading modules and starting their threads.
+std::map<std::string, std::unique_ptr<LoadedContainerizer>>& Loaded() {
+  static auto* loaded = new std::map<std::string, std::unique_ptr<LoadedContainerizer>>();
+  return *loaded;
+}
+
+LoadedContainerizer& LoadOnce(const std::string& module_dir, const std::string& work,
+                              const std::string& name, const std::vector<std::string>& isolation) {
+  auto& slot = Loaded()[name];
+  if (!slot)
+    slot = std::make_unique<LoadedContainerizer>(module_dir, work + "/agent", name, isolation);
+  return *slot;
+}
+
+CaseResult Failed(const std::string& name, const std::string& error) {
+  CaseResult failed;
+  failed.name = name;
+  failed.error = error;
+  return failed;
+}
+
 }  // namespace
+
+void UnloadContainerizers() { Loaded().clear(); }
 
 CaseResult NativeContainerizer(const std::string& module_dir, const std::string& work,
                                const std::vector<std::string>& isolation, int launches) {
   try {
-    LoadedContainerizer native(module_dir, work + "/agent", "native", isolation);
+    LoadedContainerizer& native = LoadOnce(module_dir, work, "native", isolation);
     return RunCase("native", work, launches, [&](int i, ReadySignal& ready) {
       return native.Launch(i, ready, std::nullopt, TaskScript(ready.fifo()));
     });
   } catch (const std::exception& e) {
-    CaseResult failed;
-    failed.name = "native";
-    failed.error = e.what();
-    return failed;
+    return Failed("native", e.what());
   }
 }
 
 CaseResult OciContainerizer(const std::string& module_dir, const std::string& work,
                             const std::string& image, int launches) {
   try {
-    LoadedContainerizer oci(module_dir, work + "/agent", "oci", {});
+    LoadedContainerizer& oci = LoadOnce(module_dir, work, "oci", {});
     return RunCase("oci", work, launches, [&](int i, ReadySignal& ready) {
       return oci.Launch(i, ready, image, "echo > /mnt/mesos/sandbox/ready");
     });
   } catch (const std::exception& e) {
-    CaseResult failed;
-    failed.name = "oci";
-    failed.error = e.what();
-    return failed;
+    return Failed("oci", e.what());
   }
 }
 

@@ -70,4 +70,7 @@ CaseResult BareRunc(const std::string& rootfs, const std::string& work, int laun
 CaseResult OciContainerizer(const std::string& module_dir, const std::string& work,
                             const std::string& image, int launches);
 
+// The containerizers the two cases above loaded (once per run) go.
+void UnloadContainerizers();
+
 }  // namespace keel::bench
