@@ -282,10 +282,14 @@ TEST_F(OperatorEndpointsTest, AgentServesItsStateAndContainerStatistics) {
     ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &list).ok()) << r.body;
     ASSERT_EQ(list.values_size(), 1) << r.body;
     stats = list.values(0).struct_value();
+    // Both once the task runs its own program: a sample taken between the
+    // child's move into its cgroups and its exec has CPU time but no memory
+    // of the task's yet (the cgroups isolators count the task's own pages).
     const Struct& s = At(stats, "statistics").struct_value();
     if (At(s, "cpus_user_time_secs").number_value() +
-            At(s, "cpus_system_time_secs").number_value() >
-        0) {
+                At(s, "cpus_system_time_secs").number_value() >
+            0 &&
+        At(s, "mem_rss_bytes").number_value() > 0) {
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
