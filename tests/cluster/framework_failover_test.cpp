@@ -54,7 +54,7 @@ TEST(FrameworkFailoverTest, TasksOfAFrameworkThatDoesNotReturnAreKilled) {
   options.failover_timeout = 1;
   TestFramework framework(cluster.master_address(), options);
   auto offer = framework.TakeOffer();
-  ASSERT_TRUE(offer);
+  ASSERT_TRUE(offer) << cluster.master->Stderr() << cluster.agent->Stderr();
   ASSERT_TRUE(framework
                   .Launch(*offer, TestFramework::CommandTask("orphan", *offer,
                                                              "echo $$ > pid; exec sleep 60"))

@@ -73,8 +73,15 @@ void LocalCluster::StartAgent() {
   agent = std::make_unique<Subprocess>(argv);
   // Serving before the test asks it anything (loading the containerizers
   // takes a moment, more in sanitizer builds). An agent that never comes up
-  // is the test's to find out.
-  WaitForHttp("127.0.0.1", agent_port, "/health", 200, 15000);
+  // is the test's to find out, except one whose port another test took
+  // between FreePort() and its bind: that one gets another port.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    if (WaitForHttp("127.0.0.1", agent_port, "/health", 200, 15000)) return;
+    if (agent->running() || agent->Stderr().find("in use") == std::string::npos) return;
+    agent_port = FreePort();
+    argv[3] = "--port=" + std::to_string(agent_port);
+    agent = std::make_unique<Subprocess>(argv);
+  }
 }
 
 }  // namespace keel::test
