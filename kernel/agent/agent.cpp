@@ -29,14 +29,18 @@ std::chrono::nanoseconds Seconds(double s) {
 }  // namespace
 
 Agent::Agent(runtime::Daemon& daemon, AgentOptions options, std::shared_ptr<MasterLink> link,
-             std::vector<std::shared_ptr<Containerizer>> containerizers)
+             std::vector<NamedContainerizer> containerizers)
     : daemon_(daemon),
       options_(std::move(options)),
       link_(std::move(link)),
       containerizers_(std::move(containerizers)),
+      checkpoint_(options_.work_dir),
       updates_(
           daemon.io(),
           [this](const internal::StatusUpdate& update) { link_->Send(protocol::Pack(update)); },
+          [this](const std::string& framework_id, const std::string& task_id) {
+            Checkpoint({framework_id, task_id});
+          },
           options_.retry_min, options_.retry_max),
       ping_watch_(daemon.io()) {}
 
@@ -46,6 +50,7 @@ Status Agent::Start() {
   std::ifstream saved(options_.work_dir + "/agent_id");
   if (saved) std::getline(saved, agent_id_);
   if (!agent_id_.empty()) LOG(INFO) << "agent id from the last run: " << agent_id_;
+  if (Status s = Recover(); !s.ok()) return s;
 
   using namespace internal;
   auto& d = link_->dispatcher();
@@ -117,6 +122,7 @@ Status Agent::Start() {
 }
 
 void Agent::Register() {
+  if (shutting_down_) return;
   internal::RegisterAgent message;
   v1::AgentInfo* info = message.mutable_agent_info();
   info->set_hostname(options_.hostname);
@@ -141,6 +147,25 @@ void Agent::Register() {
     task->mutable_executor_id()->set_value(t.executor_id);
     task->set_state(t.state);
     *task->mutable_resources() = t.task.resources();
+  }
+  // Tasks that ended but whose last updates are not acknowledged yet: the
+  // master must not take them for gone (their updates are on the way).
+  for (const auto& [key, name] : records_) {
+    if (containers_.count(key) || executor_tasks_.count(key)) continue;
+    const auto* pending = updates_.Pending(key.first, key.second);
+    if (pending == nullptr || pending->empty()) continue;
+    v1::Task* task = message.add_tasks();
+    auto ended = ended_tasks_.find(key);
+    if (ended != ended_tasks_.end()) {
+      task->set_name(ended->second.name());
+      *task->mutable_resources() = ended->second.resources();
+    } else {
+      task->set_name(key.second);  // ended before it was launched
+    }
+    task->mutable_task_id()->set_value(key.second);
+    task->mutable_framework_id()->set_value(key.first);
+    task->mutable_agent_id()->set_value(agent_id_);
+    task->set_state(pending->back().state());
   }
   for (const auto& [id, framework] : frameworks_) *message.add_frameworks() = framework;
   message.set_version(KEEL_VERSION);
@@ -226,7 +251,7 @@ void Agent::OnRunTask(const internal::RunTask& run) {
     launch.image = image.has_docker() ? image.docker().name() : image.appc().name();
   }
 
-  for (const auto& containerizer : containerizers_) {
+  for (const auto& [name, containerizer] : containerizers_) {
     if (containerizer->CanLaunch(launch)) {
       c.containerizer = containerizer.get();
       break;
@@ -243,6 +268,9 @@ void Agent::OnRunTask(const internal::RunTask& run) {
   Containerizer* containerizer = c.containerizer;
   sandboxes_[key] = c.sandbox;
   auto [it, inserted] = containers_.emplace(key, std::move(c));
+  // Before the container exists: a crash during the launch leaves a record
+  // the next run finds (and the containerizer's own of the container).
+  Checkpoint(key);
   std::weak_ptr<Agent> weak = weak_from_this();
   Status launched = containerizer->Launch(launch, [weak, key](const ContainerTermination& t) {
     if (auto self = weak.lock()) self->OnContainerExit(key, t);
@@ -260,6 +288,7 @@ void Agent::OnContainerExit(const Key& key, const ContainerTermination& terminat
   if (it == containers_.end()) return;
   Container c = std::move(it->second);
   containers_.erase(it);
+  ended_tasks_[key] = c.task;
   c.escalate->Cancel();
   ended_.push_back(key);
   if (ended_.size() > kKeptSandboxes) {
@@ -290,6 +319,8 @@ void Agent::Kill(Container& container, std::chrono::nanoseconds grace) {
   // framework that keeps asking postpone SIGKILL for ever.
   if (container.killing) return;
   container.killing = true;
+  // A restarted agent then knows the end it finds is TASK_KILLED.
+  Checkpoint({container.framework_id, container.task.task_id().value()});
   const ContainerId id = container.container_id;
   Containerizer* containerizer = container.containerizer;
   if (grace.count() <= 0) {

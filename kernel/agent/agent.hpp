@@ -2,6 +2,14 @@
 // with its id and the tasks it runs), runs tasks through the containerizer in
 // sandboxes, kills them on request and reports their states reliably.
 //
+// Tasks outlive the agent: each task's container and unacknowledged updates
+// are checkpointed (agent_checkpoint.hpp) before anything of them is sent,
+// and an agent started again over the same work dir recovers them
+// (agent_recovery.cpp): the containerizers reattach to the containers that
+// still run and report those that ended meanwhile, and pending updates go
+// out again. Stopping the agent (SIGTERM) leaves its tasks running; SIGUSR1
+// kills them first.
+//
 // Threading: everything on the daemon's io thread.
 #pragma once
 
@@ -19,6 +27,7 @@
 #include "keel/resources.hpp"
 #include "keel/v1/executor.pb.h"
 #include "keel/v1/mesos.pb.h"
+#include "kernel/agent/agent_checkpoint.hpp"
 #include "kernel/agent/status_update_manager.hpp"
 #include "kernel/runtime/daemon.hpp"
 #include "kernel/runtime/timer.hpp"
@@ -55,16 +64,23 @@ struct AgentOptions {
   // Sent at registration to a master that authenticates agents (basic).
   std::string principal;
   std::string secret;
+  // Mesos's `recover=cleanup`: kill what a previous run left, then exit.
+  bool recover_cleanup = false;
+};
+
+struct NamedContainerizer {
+  std::string name;  // the module's, as checkpointed with each container
+  std::shared_ptr<Containerizer> containerizer;
 };
 
 class Agent : public std::enable_shared_from_this<Agent> {
  public:
   Agent(runtime::Daemon& daemon, AgentOptions options, std::shared_ptr<MasterLink> link,
-        std::vector<std::shared_ptr<Containerizer>> containerizers);
+        std::vector<NamedContainerizer> containerizers);
   ~Agent();
 
-  // Reads the agent id a previous run left in the work dir, and starts
-  // listening to the master link.
+  // Reads the agent id and recovers the tasks a previous run left in the
+  // work dir, and starts listening to the master link.
   Status Start();
 
  private:
@@ -79,6 +95,16 @@ class Agent : public std::enable_shared_from_this<Agent> {
     std::unique_ptr<runtime::Timer> escalate;  // SIGTERM -> SIGKILL
   };
   using Key = std::pair<std::string, std::string>;  // framework id, task id
+
+  // agent_recovery.cpp.
+  Status Recover();
+  // Writes the task's record (its container, its pending updates), or
+  // removes it when it has neither.
+  void Checkpoint(const Key& key);
+  // SIGUSR1: kills every container, then stops the daemon.
+  void ShutdownWithTasks();
+  void AwaitShutdown(std::chrono::steady_clock::time_point deadline);
+  std::string NameOf(const Containerizer* containerizer) const;
 
   void Register();
   void OnRegistered(const std::string& agent_id, double ping_timeout_seconds);
@@ -163,7 +189,16 @@ class Agent : public std::enable_shared_from_this<Agent> {
   AgentOptions options_;
   std::shared_ptr<MasterLink> link_;
   // In config order; a launch goes to the first that takes it.
-  std::vector<std::shared_ptr<Containerizer>> containerizers_;
+  std::vector<NamedContainerizer> containerizers_;
+  AgentCheckpoint checkpoint_;
+  // The name of each checkpointed task's record.
+  std::map<Key, std::string> records_;
+  // Tasks whose container ended but whose updates are not all acknowledged:
+  // kept for their records and re-registration.
+  std::map<Key, v1::TaskInfo> ended_tasks_;
+  bool shutting_down_ = false;
+  std::shared_ptr<void> usr1_;  // the SIGUSR1 handler's signal_set
+  std::unique_ptr<runtime::Timer> shutdown_wait_;
   std::string agent_id_;
   bool registered_ = false;
   std::map<Key, Container> containers_;

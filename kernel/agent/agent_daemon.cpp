@@ -72,6 +72,12 @@ AgentOptions OptionsOf(const config::AgentConfig& c, std::vector<std::string>* e
   o.executor_shutdown_grace =
       runtime::DurationField("executor_shutdown_grace_period", c.executor_shutdown_grace_period(),
                              o.executor_shutdown_grace, true, errors);
+  if (c.recover() == "cleanup") {
+    o.recover_cleanup = true;
+  } else if (!c.recover().empty() && c.recover() != "reconnect") {
+    errors->push_back("field 'recover': '" + c.recover() +
+                      "' is neither \"reconnect\" nor \"cleanup\"");
+  }
   o.default_executor = c.default_executor().empty() ? FindDefaultExecutor() : c.default_executor();
   if (!c.default_executor().empty() && ::access(o.default_executor.c_str(), X_OK) != 0) {
     errors->push_back("field 'default_executor': " + o.default_executor +
@@ -125,7 +131,7 @@ runtime::DaemonSpec AgentDaemonSpec() {
         isolators.push_back(static_cast<Isolator*>(loaded.instance.get()));
       }
     }
-    std::vector<std::shared_ptr<Containerizer>> containerizers;
+    std::vector<NamedContainerizer> containerizers;
     for (const auto& loaded : daemon.modules()) {
       if (loaded.request.kind != ModuleKind::kContainerizer) continue;
       auto containerizer = std::static_pointer_cast<Containerizer>(loaded.instance);
@@ -133,7 +139,7 @@ runtime::DaemonSpec AgentDaemonSpec() {
         return Status::Error(loaded.request.where + " '" + loaded.request.name +
                              "': " + s.message());
       }
-      containerizers.push_back(std::move(containerizer));
+      containerizers.push_back({loaded.request.name, std::move(containerizer)});
     }
     std::string isolation, containerized;
     for (const auto& loaded : daemon.modules()) {

@@ -171,7 +171,7 @@ Agent::Executor* Agent::StartExecutor(const v1::FrameworkInfo& framework,
   env["MESOS_SLAVE_ID"] = agent_id_;
 
   Containerizer* containerizer = nullptr;
-  for (const auto& candidate : containerizers_) {
+  for (const auto& [name, candidate] : containerizers_) {
     if (candidate->CanLaunch(launch)) {
       containerizer = candidate.get();
       break;

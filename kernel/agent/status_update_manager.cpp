@@ -2,12 +2,18 @@
 
 #include "keel/internal/agent_protocol.pb.h"
 
+#include <vector>
+
 namespace keel::agent {
 
-StatusUpdateManager::StatusUpdateManager(boost::asio::io_context& io, Sender send,
+StatusUpdateManager::StatusUpdateManager(boost::asio::io_context& io, Sender send, Persist persist,
                                          std::chrono::nanoseconds retry_min,
                                          std::chrono::nanoseconds retry_max)
-    : io_(io), send_(std::move(send)), retry_min_(retry_min), retry_max_(retry_max) {}
+    : io_(io),
+      send_(std::move(send)),
+      persist_(std::move(persist)),
+      retry_min_(retry_min),
+      retry_max_(retry_max) {}
 
 StatusUpdateManager::~StatusUpdateManager() = default;
 
@@ -16,6 +22,7 @@ void StatusUpdateManager::Add(const std::string& framework_id, v1::TaskStatus st
   Stream& stream = streams_[key];
   if (!stream.retry) stream.retry = std::make_unique<runtime::Timer>(io_);
   stream.pending.push_back(std::move(status));
+  persist_(key.first, key.second);
   if (stream.pending.size() == 1) {
     stream.backoff = retry_min_;
     SendHead(key, stream);
@@ -52,8 +59,10 @@ bool StatusUpdateManager::Acknowledge(const std::string& framework_id, const std
   stream.retry->Cancel();
   if (stream.pending.empty()) {
     streams_.erase(it);
+    persist_(framework_id, task_id);
     return true;
   }
+  persist_(framework_id, task_id);
   stream.backoff = retry_min_;
   SendHead(it->first, stream);
   return true;
@@ -71,7 +80,30 @@ void StatusUpdateManager::SetConnected(bool connected) {
 }
 
 void StatusUpdateManager::ForgetFramework(const std::string& framework_id) {
-  std::erase_if(streams_, [&](const auto& entry) { return entry.first.first == framework_id; });
+  std::vector<Key> forgotten;
+  std::erase_if(streams_, [&](const auto& entry) {
+    if (entry.first.first != framework_id) return false;
+    forgotten.push_back(entry.first);
+    return true;
+  });
+  for (const Key& key : forgotten) persist_(key.first, key.second);
+}
+
+void StatusUpdateManager::Restore(const std::string& framework_id,
+                                  std::deque<v1::TaskStatus> pending) {
+  if (pending.empty()) return;
+  Key key{framework_id, pending.front().task_id().value()};
+  Stream& stream = streams_[key];
+  if (!stream.retry) stream.retry = std::make_unique<runtime::Timer>(io_);
+  stream.pending = std::move(pending);
+  stream.backoff = retry_min_;
+  SendHead(key, stream);
+}
+
+const std::deque<v1::TaskStatus>* StatusUpdateManager::Pending(const std::string& framework_id,
+                                                               const std::string& task_id) const {
+  auto it = streams_.find({framework_id, task_id});
+  return it == streams_.end() ? nullptr : &it->second.pending;
 }
 
 }  // namespace keel::agent

@@ -2,6 +2,10 @@
 // of a stream in flight, each sent again with backoff (retry_min doubling to
 // retry_max) until the framework's acknowledgement comes back through the
 // master. Updates wait while the agent is not registered.
+//
+// Every change to a stream is handed to `persist` before anything of it is
+// sent, so that the agent can checkpoint the stream: an update is never sent
+// before it would survive the agent's death.
 #pragma once
 
 #include <chrono>
@@ -27,9 +31,11 @@ namespace keel::agent {
 class StatusUpdateManager {
  public:
   using Sender = std::function<void(const internal::StatusUpdate&)>;
+  // The stream of (framework id, task id) changed; Pending() tells how.
+  using Persist = std::function<void(const std::string&, const std::string&)>;
 
-  StatusUpdateManager(boost::asio::io_context& io, Sender send, std::chrono::nanoseconds retry_min,
-                      std::chrono::nanoseconds retry_max);
+  StatusUpdateManager(boost::asio::io_context& io, Sender send, Persist persist,
+                      std::chrono::nanoseconds retry_min, std::chrono::nanoseconds retry_max);
   ~StatusUpdateManager();
 
   // Queues `status` (its uuid set) for the framework.
@@ -41,6 +47,13 @@ class StatusUpdateManager {
   // Registered (again): send every stream's head now. Unregistered: hold.
   void SetConnected(bool connected);
   void ForgetFramework(const std::string& framework_id);
+  // A stream checkpointed by an earlier run, taken back as it was (not
+  // persisted again).
+  void Restore(const std::string& framework_id, std::deque<v1::TaskStatus> pending);
+  // The task's updates not yet acknowledged, oldest (in flight) first; null
+  // when there are none.
+  const std::deque<v1::TaskStatus>* Pending(const std::string& framework_id,
+                                            const std::string& task_id) const;
   // True while updates of the task wait for acknowledgement.
   bool HasPending(const std::string& framework_id, const std::string& task_id) const {
     return streams_.count({framework_id, task_id}) > 0;
@@ -60,6 +73,7 @@ class StatusUpdateManager {
 
   boost::asio::io_context& io_;
   Sender send_;
+  Persist persist_;
   std::chrono::nanoseconds retry_min_;
   std::chrono::nanoseconds retry_max_;
   bool connected_ = false;

@@ -44,8 +44,9 @@ void LocalCluster::StartMaster() {
 LocalCluster::~LocalCluster() {
   for (auto* daemon : {&agent, &master}) {
     if (*daemon && (*daemon)->running()) {
-      (*daemon)->Signal(SIGTERM);
-      (*daemon)->Wait(std::chrono::seconds(10));
+      // SIGTERM would leave the agent's tasks running for a later agent.
+      (*daemon)->Signal(daemon == &agent ? SIGUSR1 : SIGTERM);
+      (*daemon)->Wait(std::chrono::seconds(15));
     }
     daemon->reset();
   }
@@ -64,12 +65,13 @@ std::string LocalCluster::master_address() const {
   return "127.0.0.1:" + std::to_string(master_port);
 }
 
-void LocalCluster::StartAgent() {
+void LocalCluster::StartAgent(const std::vector<std::string>& extra) {
   agent.reset();
   std::vector<std::string> argv = {Bin("keel-agent"), "--master=" + master_address(),
                                    "--ip=127.0.0.1", "--port=" + std::to_string(agent_port),
                                    "--work_dir=" + agent_work_dir()};
   argv.insert(argv.end(), options_.agent_flags.begin(), options_.agent_flags.end());
+  argv.insert(argv.end(), extra.begin(), extra.end());
   agent = std::make_unique<Subprocess>(argv);
   // Serving before the test asks it anything (loading the containerizers
   // takes a moment, more in sanitizer builds). An agent that never comes up

@@ -31,15 +31,15 @@ class LocalCluster {
   explicit LocalCluster(ClusterOptions options = {});
   // The master with `master_json` as its config, and an agent unless told not.
   explicit LocalCluster(const std::string& master_json, bool with_agent = true);
-  // Stops the agent, then the master, as an operator would (SIGTERM): the
-  // agent ends its containers and removes their cgroups. What does not stop
-  // in time is killed.
+  // Stops the agent with its tasks (SIGUSR1: it ends its containers and
+  // removes their cgroups), then the master (SIGTERM). What does not stop in
+  // time is killed.
   ~LocalCluster();
 
   // "127.0.0.1:<port>" of the master's HTTP endpoint.
   std::string master_address() const;
-  // (Re)starts the agent with the same work dir and flags.
-  void StartAgent();
+  // (Re)starts the agent with the same work dir and flags, and `extra`.
+  void StartAgent(const std::vector<std::string>& extra = {});
   // Stops the master (SIGTERM, as an operator would) and starts it again on
   // the same port and work dir with the same flags.
   void RestartMaster();

@@ -44,6 +44,7 @@ NetnsCluster::NetnsCluster(int agents, std::vector<std::string> master_flags,
                            std::vector<std::string> agent_flags)
     : tag_("k" + std::to_string(::getpid() % 100000)),
       agents_count_(agents),
+      master_flags_(std::move(master_flags)),
       agent_flags_(std::move(agent_flags)) {
   const int pid = ::getpid();
   // 100.64.0.0/10 (shared address space): kept off real networks.
@@ -60,19 +61,7 @@ NetnsCluster::NetnsCluster(int agents, std::vector<std::string> master_flags,
   RunIp({"link", "set", tag_ + "r", "up"});
   for (int host = 0; host <= agents; ++host) AddHost(host);
 
-  std::vector<std::string> argv = {"ip",
-                                   "netns",
-                                   "exec",
-                                   Namespace(0),
-                                   Bin("keel-master"),
-                                   "--ip=" + Ip(0),
-                                   "--port=" + std::to_string(kMasterPort),
-                                   "--work_dir=" + dir_.path() + "/m"};
-  argv.insert(argv.end(), master_flags.begin(), master_flags.end());
-  master_ = std::make_unique<Subprocess>(argv);
-  if (!WaitForHttp(Ip(0), kMasterPort, "/health", 200, 10000)) {
-    throw std::runtime_error("netns cluster: the master did not come up: " + master_->Stderr());
-  }
+  StartMaster();
   agents_.resize(static_cast<size_t>(agents));
   for (int i = 0; i < agents; ++i) StartAgent(i);
 }
@@ -83,8 +72,8 @@ NetnsCluster::~NetnsCluster() {
   // each veth, and so the other end.
   for (auto& agent : agents_) {
     if (agent && agent->running()) {
-      agent->Signal(SIGTERM);
-      agent->Wait(std::chrono::seconds(10));
+      agent->Signal(SIGUSR1);  // with its tasks; SIGTERM would leave them
+      agent->Wait(std::chrono::seconds(15));
     }
   }
   agents_.clear();
@@ -147,6 +136,29 @@ void NetnsCluster::StartAgent(int i) {
     throw std::runtime_error("netns cluster: agent " + std::to_string(i) +
                              " did not come up: " + slot->Stderr());
   }
+}
+
+void NetnsCluster::StartMaster() {
+  std::vector<std::string> argv = {"ip",
+                                   "netns",
+                                   "exec",
+                                   Namespace(0),
+                                   Bin("keel-master"),
+                                   "--ip=" + Ip(0),
+                                   "--port=" + std::to_string(kMasterPort),
+                                   "--work_dir=" + dir_.path() + "/m"};
+  argv.insert(argv.end(), master_flags_.begin(), master_flags_.end());
+  master_ = std::make_unique<Subprocess>(argv);
+  if (!WaitForHttp(Ip(0), kMasterPort, "/health", 200, 10000)) {
+    throw std::runtime_error("netns cluster: the master did not come up: " + master_->Stderr());
+  }
+}
+
+void NetnsCluster::RestartMaster(int signal) {
+  master_->Signal(signal);
+  master_->Wait(std::chrono::seconds(10));
+  master_.reset();
+  StartMaster();
 }
 
 void NetnsCluster::Cut(int agent) {

@@ -34,6 +34,9 @@ class NetnsCluster {
   void Cut(int agent);
   void Heal(int agent);
   void StartAgent(int agent);
+  // Stops the master with `signal` (SIGKILL: it dies) and starts it again
+  // with the same work dir and flags.
+  void RestartMaster(int signal);
 
   Subprocess& master() { return *master_; }
   Subprocess& agent(int i) { return *agents_[static_cast<size_t>(i)]; }
@@ -43,11 +46,13 @@ class NetnsCluster {
   std::string Ip(int host) const;
   std::string SwitchPort(int host) const;
   void AddHost(int host);
+  void StartMaster();
 
   std::string tag_;     // unique to this process
   std::string subnet_;  // "100.X.Y."
   TempDir dir_;
   int agents_count_;
+  std::vector<std::string> master_flags_;
   std::vector<std::string> agent_flags_;
   std::unique_ptr<Subprocess> master_;
   std::vector<std::unique_ptr<Subprocess>> agents_;

@@ -138,16 +138,12 @@ Result<ChildSpec> BuildChildSpec(const ContainerLaunch& launch,
   return spec;
 }
 
-void WrapInContainerInit(const LaunchInfo& info, const std::string& init_path, int status_fd,
-                         ChildSpec* spec) {
-  std::vector<std::string> argv = {init_path};
+void WrapInContainerInit(const LaunchInfo& info, const std::string& init_path,
+                         const std::string& record_dir, ChildSpec* spec) {
+  std::vector<std::string> argv = {init_path, "--record=" + record_dir};
   spec->clone_namespaces = info.clone_namespaces;
   if (info.clone_namespaces != 0) {
     argv.push_back("--namespaces=" + std::to_string(info.clone_namespaces));
-  }
-  if (status_fd >= 0) {
-    spec->status_fd = status_fd;
-    argv.push_back("--status-fd=" + std::to_string(kStatusFd));
   }
   for (const LaunchInfo::Mount& m : info.mounts) {
     argv.insert(argv.end(),

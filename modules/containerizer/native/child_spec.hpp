@@ -41,13 +41,7 @@ struct ChildSpec {
   std::optional<UserIdentity> user;  // set only when the task runs as another user
   // Namespaces the child is cloned into (CLONE_NEWPID, CLONE_NEWNS, ...).
   int clone_namespaces = 0;
-  // Put on the child's descriptor kStatusFd (keel-container-init reports the
-  // task's wait status there); -1: none.
-  int status_fd = -1;
 };
-
-// Where keel-container-init finds the status descriptor.
-inline constexpr int kStatusFd = 3;
 
 // `isolator_environment` is the merge of the isolators' LaunchInfo.
 Result<ChildSpec> BuildChildSpec(const ContainerLaunch& launch,
@@ -68,9 +62,8 @@ Result<UserIdentity> LookUpUser(const std::string& name);
 // Makes `spec` clone its child into the namespaces `info` asks for and run
 // keel-container-init (at `init_path`) there, which makes the mounts, then
 // runs the task as `spec` described it: as the task's user (so the child
-// itself stays root). `status_fd`: where the init reports the task's wait
-// status when it has a pid namespace (see ChildSpec::status_fd).
-void WrapInContainerInit(const LaunchInfo& info, const std::string& init_path, int status_fd,
-                         ChildSpec* spec);
+// itself stays root), and records how it ended in `record_dir`.
+void WrapInContainerInit(const LaunchInfo& info, const std::string& init_path,
+                         const std::string& record_dir, ChildSpec* spec);
 
 }  // namespace keel::modules

@@ -1,25 +1,35 @@
-// keel-container-init: what the native containerizer runs first in a
-// container that asked for namespaces or mounts, before the task.
+// keel-container-init: the first process of every container the native
+// containerizer starts, and the task's supervisor.
 //
-//   keel-container-init [--namespaces=FLAGS] [--status-fd=N]
+//   keel-container-init --record=DIR [--namespaces=FLAGS]
 //                       [--mount SRC TARGET TYPE FLAGS DATA]...
 //                       [--user UID GID GROUPS] -- EXECUTABLE ARGV...
 //
 // The containerizer clones it into the namespaces already (FLAGS says which),
 // as root, in the task's sandbox with the task's stdio and environment. It is
-// a program of its own, not code in the agent's cloned child, because a pid
-// namespace needs an init that forks and waits, and mounting wants ordinary
-// libc: neither is safe in a child that shares the agent's memory. It:
-//  1. with CLONE_NEWNS, makes every mount a slave, so nothing mounted here
-//     reaches the host;
-//  2. makes the mounts (proc among them, showing the new pid namespace);
-//  3. without CLONE_NEWPID, switches to the task's user and executes the task
-//     in place. With it, this process is pid 1 of the namespace: it forks the
-//     task (pid 2) as its user, reaps every orphan, passes signals on to the
-//     whole namespace, and when the task ends writes the task's wait status
-//     to descriptor N and exits, and the kernel kills whatever the task left.
-//     An init cannot end as the task did (the kernel ignores signals an init
-//     sends itself): the containerizer reads the status from N instead.
+// a program of its own, not code in the agent's cloned child, because a
+// supervisor forks and waits, a pid namespace needs an init, and mounting
+// wants ordinary libc: none of it is safe in a child that shares the agent's
+// memory. It:
+//  1. opens DIR (the containerizer's record of the container, on the host)
+//     before any mount can hide it;
+//  2. with CLONE_NEWNS, makes every mount a slave, so nothing mounted here
+//     reaches the host, and makes the mounts (proc among them, showing the
+//     new pid namespace);
+//  3. forks the task as its user and waits for it, reaping every orphan
+//     (pid 1 of a pid namespace, else a child subreaper). With a pid
+//     namespace it passes the signals that stop a task on to the whole
+//     namespace; without one the containerizer signals the task's process
+//     group, which the task shares with this process, and this one only
+//     waits;
+//  4. when the task ends, writes its wait status to DIR/exit_status (by
+//     rename, so a reader sees all of it or nothing) and exits; with a pid
+//     namespace the kernel then kills whatever the task left.
+// Because this process, not the agent, waits for the task and records how it
+// ended, a task outlives an agent that is killed or restarted: the next agent
+// reads the record (or watches this process until it ends). An init cannot
+// end as the task did (the kernel ignores signals an init sends itself), so
+// the record, not this process's own status, is the task's.
 //
 // Errors go to stderr (the sandbox's) prefixed with the program's name, and
 // end it with status 127, as the containerizer's own setup failures do.
@@ -28,6 +38,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,7 +61,7 @@ struct Mount {
 
 struct Options {
   int namespaces = 0;
-  int status_fd = -1;
+  std::string record_dir;
   std::vector<Mount> mounts;
   bool switch_user = false;
   uid_t uid = 0;
@@ -87,8 +98,8 @@ Options Parse(int argc, char** argv) {
     if (arg == "--") break;
     if (arg.rfind("--namespaces=", 0) == 0) {
       o.namespaces = static_cast<int>(Number(arg.c_str() + 13, "namespace flags"));
-    } else if (arg.rfind("--status-fd=", 0) == 0) {
-      o.status_fd = static_cast<int>(Number(arg.c_str() + 12, "status descriptor"));
+    } else if (arg.rfind("--record=", 0) == 0) {
+      o.record_dir = arg.substr(9);
     } else if (arg == "--mount") {
       Mount m;
       m.source = next("mount source");
@@ -114,6 +125,7 @@ Options Parse(int argc, char** argv) {
       Die("unknown argument '" + arg + "'");
     }
   }
+  if (o.record_dir.empty()) Die("missing --record=DIR");
   if (i >= argc - 1) Die("no task to run (expected -- EXECUTABLE ARGV...)");
   o.task_argv = argv + i;
   return o;
@@ -141,7 +153,8 @@ void MountAll(const Options& o) {
 // Signals an operator or the agent sends to stop a task.
 constexpr int kPassedOn[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCONT};
 
-volatile sig_atomic_t g_forward_to = 0;  // 0: nobody yet; -1: everyone in the namespace
+// 0: nobody (the task gets signals with its group); -1: everyone in the namespace.
+volatile sig_atomic_t g_forward_to = 0;
 
 void PassOn(int sig) {
   const pid_t to = g_forward_to;
@@ -169,21 +182,49 @@ void Block(sigset_t* previous) {
   ::sigprocmask(SIG_BLOCK, &all, previous);
 }
 
-// Pid 1 of the namespace: starts the task, reaps everything, and reports
-// the task's wait status on `report` when the task ends.
-[[noreturn]] void RunInit(const Options& o) {
+// Writes the task's wait status into the record directory, whole or not at
+// all (a reader after a crash sees either no file or the status).
+void Record(int record_fd, int status) {
+  const int fd =
+      ::openat(record_fd, "exit_status.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    std::fprintf(stderr, "keel-container-init: cannot record the task's exit: %s\n",
+                 std::strerror(errno));
+    return;
+  }
+  const std::string text = std::to_string(status) + "\n";
+  ssize_t written;
+  do {
+    written = ::write(fd, text.data(), text.size());
+  } while (written < 0 && errno == EINTR);
+  ::close(fd);
+  if (written != static_cast<ssize_t>(text.size()) ||
+      ::renameat(record_fd, "exit_status.tmp", record_fd, "exit_status") != 0) {
+    std::fprintf(stderr, "keel-container-init: cannot record the task's exit: %s\n",
+                 std::strerror(errno));
+  }
+}
+
+// Starts the task, reaps everything that comes to this process, and records
+// the task's wait status when the task ends.
+[[noreturn]] void Supervise(const Options& o, int record_fd) {
+  const bool init = (o.namespaces & CLONE_NEWPID) != 0;
+  // Outside a pid namespace, orphans of the task come here rather than to
+  // the host's init, so they are reaped as the task's.
+  if (!init && ::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) DieErrno("cannot become a subreaper");
   sigset_t previous;
   Block(&previous);
   const pid_t task = ::fork();
   if (task < 0) DieErrno("cannot fork the task");
   if (task == 0) {
-    if (o.status_fd >= 0) ::close(o.status_fd);
+    ::close(record_fd);
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     ExecTask(o);
   }
   // The kernel delivers to a namespace's init only signals it handles: pass
-  // them on to every process of the namespace.
-  InstallPassOn(-1);
+  // them on to every process of the namespace. Outside one, the task gets
+  // its signals with its process group; this process must not end of them.
+  InstallPassOn(init ? -1 : 0);
   Unblock();
   int status = 0;
   for (;;) {
@@ -195,14 +236,9 @@ void Block(sigset_t* previous) {
     }
     if (reaped < 0 && errno == ECHILD) break;
   }
-  if (o.status_fd >= 0) {
-    ssize_t written;
-    do {
-      written = ::write(o.status_fd, &status, sizeof(status));
-    } while (written < 0 && errno == EINTR);
-  }
-  // The exit code for whoever has no status descriptor; a signal shows as
-  // 128 + its number, as shells report it.
+  Record(record_fd, status);
+  // The exit code for whoever reads this process's own status; a signal
+  // shows as 128 + its number, as shells report it.
   ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 }
 
@@ -210,14 +246,16 @@ void Block(sigset_t* previous) {
 
 int main(int argc, char** argv) {
   const Options o = Parse(argc, argv);
-  if (o.status_fd >= 0) ::fcntl(o.status_fd, F_SETFD, FD_CLOEXEC);
+  const int record_fd = ::open(o.record_dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (record_fd < 0) DieErrno("cannot open the container's record " + o.record_dir);
 
   if ((o.namespaces & CLONE_NEWNS) != 0 &&
       ::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0) {
     DieErrno("cannot make the container's mounts slaves of the host's");
   }
   MountAll(o);
-  if ((o.namespaces & CLONE_NEWPID) == 0) ExecTask(o);
-  if (::getpid() != 1) Die("--namespaces has CLONE_NEWPID but this is not pid 1 of a namespace");
-  RunInit(o);
+  if ((o.namespaces & CLONE_NEWPID) != 0 && ::getpid() != 1) {
+    Die("--namespaces has CLONE_NEWPID but this is not pid 1 of a namespace");
+  }
+  Supervise(o, record_fd);
 }

@@ -164,13 +164,6 @@ int ChildEntry(void* memory) { ChildMain(static_cast<ChildMemory*>(memory)->args
     if (made < 0 && made != -EEXIST) Fail("create", dir.c_str(), static_cast<int>(-made));
   }
   if (::chdir(spec.working_dir.c_str()) != 0) Fail("enter", spec.working_dir.c_str(), errno);
-  if (spec.status_fd >= 0) {
-    if (spec.status_fd == kStatusFd) {
-      ::fcntl(kStatusFd, F_SETFD, 0);
-    } else if (::dup2(spec.status_fd, kStatusFd) < 0) {
-      Fail("pass on", "the status descriptor", errno);
-    }
-  }
   OpenOnto("/dev/null", O_RDONLY, STDIN_FILENO);
   OpenOnto(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO);
   OpenOnto(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDERR_FILENO);

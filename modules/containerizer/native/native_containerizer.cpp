@@ -65,24 +65,25 @@ NativeContainerizer::NativeContainerizer(ModuleContext& context)
   }
 }
 
-NativeContainerizer::~NativeContainerizer() {
-  // Every process of every container still running, wherever it went.
-  for (const auto& [id, container] : containers_) {
-    for (Isolator* isolator : isolators_) {
-      if (isolator->Signal(id, SIGKILL)) break;
-    }
-  }
-  // The reaper's destructor kills and reaps every group it still watches.
-  reaper_.reset();
-  // Then nothing of them is left behind (cgroups): the daemon destroys the
-  // isolators after the containerizer that uses them.
-  for (const auto& [id, container] : containers_) CleanupFirst(isolators_.size(), id);
-}
+// The reaper's thread stops first (it is declared last); the containers'
+// processes run on, reparented to the host's init.
+NativeContainerizer::~NativeContainerizer() = default;
 
 Status NativeContainerizer::Start(const std::vector<Isolator*>& isolators) {
   if (reaper_) return Status::Error("native: already started");
+  if (init_path_.empty()) {
+    return Status::Error(std::string("native: ") + kInitName +
+                         " not found beside the agent nor in ../libexec/keel/ (parameter "
+                         "container_init)");
+  }
+  if (context_.work_dir().empty()) {
+    return Status::Error("native: needs a work directory to keep its containers' records");
+  }
+  auto records = std::make_unique<ContainerRecords>(context_.work_dir() + "/containers");
+  if (auto s = records->Init(); !s.ok()) return Status::Error("native: " + s.message());
   Result<std::unique_ptr<ProcessReaper>> reaper = ProcessReaper::Create();
   if (!reaper.ok()) return Status::Error("native: " + reaper.status().message());
+  records_ = std::move(records);
   reaper_ = std::move(reaper).value();
   isolators_ = isolators;
   return Status::Ok();
@@ -96,14 +97,6 @@ Result<LaunchInfo> NativeContainerizer::PrepareAll(const ContainerLaunch& launch
       CleanupFirst(i, launch.id);
       return Status::Error("native: " + IsolatorName(i) + " cannot prepare container '" +
                            launch.id + "': " + info.status().message());
-    }
-    if ((info->clone_namespaces != 0 || !info->mounts.empty()) && init_path_.empty()) {
-      // Running the task without the isolation asked for would be worse.
-      CleanupFirst(i + 1, launch.id);
-      return Status::Error("native: " + IsolatorName(i) + " asks for namespaces or mounts for '" +
-                           launch.id + "', which need " + kInitName +
-                           ", not found beside the agent nor in ../libexec/keel/ (parameter "
-                           "container_init)");
     }
     merged.clone_namespaces |= info->clone_namespaces;
     merged.mounts.insert(merged.mounts.end(), info->mounts.begin(), info->mounts.end());
@@ -138,66 +131,49 @@ Status NativeContainerizer::Launch(const ContainerLaunch& launch, TerminationCal
   if (containers_.count(launch.id) != 0) {
     return Status::Error("native: container '" + launch.id + "' already exists");
   }
+  if (launch.id.empty() || launch.id == "." || launch.id == ".." ||
+      launch.id.find_first_of(std::string("/\n\0", 3)) != std::string::npos) {
+    return Status::Error("native: '" + launch.id +
+                         "' is not a valid container id (it names a directory)");
+  }
 
+  // The record comes first: whatever the isolators make for the container
+  // can then be found and removed after a crash at any point of the launch.
+  if (auto s = records_->Create(launch.id); !s.ok()) return Status::Error("native: " + s.message());
   Result<LaunchInfo> info = PrepareAll(launch);
-  if (!info.ok()) return info.status();
+  if (!info.ok()) {
+    records_->Remove(launch.id);
+    return info.status();
+  }
   Result<ChildSpec> spec = BuildChildSpec(launch, info->environment);
   if (!spec.ok()) {
+    records_->Remove(launch.id);
     CleanupFirst(isolators_.size(), launch.id);
     return Status::Error("native: " + spec.status().message());
   }
-  // With a pid namespace the first process is its init, which reports the
-  // task's own wait status through this pipe.
-  int status_pipe[2] = {-1, -1};
-  if (info->clone_namespaces != 0 || !info->mounts.empty()) {
-    if ((info->clone_namespaces & CLONE_NEWPID) != 0 &&
-        ::pipe2(status_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
-      CleanupFirst(isolators_.size(), launch.id);
-      return Status::Error(std::string("native: cannot make a status pipe: ") +
-                           std::strerror(errno));
-    }
-    WrapInContainerInit(*info, init_path_, status_pipe[1], &spec.value());
-  }
+  WrapInContainerInit(*info, init_path_, records_->DirOf(launch.id), &spec.value());
   Result<HeldChild> child = HeldChild::Fork(*spec);
-  if (status_pipe[1] >= 0) ::close(status_pipe[1]);
-  // Closed with the container record, or right here if there is none.
-  auto status_reader = std::shared_ptr<int>(new int(status_pipe[0]), [](int* fd) {
-    if (*fd >= 0) ::close(*fd);
-    delete fd;
-  });
   if (!child.ok()) {
+    records_->Remove(launch.id);
     CleanupFirst(isolators_.size(), launch.id);
     return Status::Error("native: cannot start container '" + launch.id +
                          "': " + child.status().message());
   }
   const pid_t pid = child->pid();
-
-  Status isolated = IsolateAll(launch.id, pid);
-  if (!isolated.ok()) {
+  // Held, the child cannot have exited: its start time names it.
+  const std::optional<uint64_t> start_time = ProcessStartTime(pid);
+  Status recorded =
+      start_time ? records_->WriteInit(launch.id, {pid, *start_time})
+                 : Status::Error("cannot read the start time of process " + std::to_string(pid));
+  Status isolated = recorded.ok() ? IsolateAll(launch.id, pid) : recorded;
+  Status tracked =
+      isolated.ok() ? Track(launch.id, pid, -1, std::move(on_exit), child->memory()) : isolated;
+  if (!tracked.ok()) {
     child.value().Abort();
+    records_->Remove(launch.id);
     CleanupFirst(isolators_.size(), launch.id);
-    return isolated;
+    return Status::Error("native: container '" + launch.id + "': " + tracked.message());
   }
-
-  const uint64_t serial = next_serial_++;
-  std::weak_ptr<NativeContainerizer*> weak_self = self_;
-  ModuleContext* context = &context_;
-  ContainerId id = launch.id;
-  Status watched = reaper_->Watch(pid, [weak_self, context, id, serial](int wait_status) {
-    // On the reaper's thread: hop to the core strand.
-    context->Post([weak_self, id, serial, wait_status] {
-      if (auto self = weak_self.lock()) (*self)->OnExit(id, serial, wait_status);
-    });
-  });
-  if (!watched.ok()) {
-    child.value().Abort();
-    CleanupFirst(isolators_.size(), launch.id);
-    return Status::Error("native: cannot watch container '" + launch.id +
-                         "': " + watched.message());
-  }
-  containers_.emplace(launch.id, Container{serial, pid, std::move(on_exit), std::nullopt,
-                                           child->memory(), std::move(status_reader)});
-  WatchLimits(launch.id, serial);
 
   Status released = child.value().Release();
   if (!released.ok()) {
@@ -205,6 +181,95 @@ Status NativeContainerizer::Launch(const ContainerLaunch& launch, TerminationCal
     context_.Log(LogLevel::kWarning, "container '" + launch.id + "': " + released.message());
   }
   return Status::Ok();
+}
+
+Status NativeContainerizer::Track(const ContainerId& id, pid_t pid, int pidfd,
+                                  TerminationCallback on_exit, std::shared_ptr<void> child_memory) {
+  const uint64_t serial = next_serial_++;
+  std::weak_ptr<NativeContainerizer*> weak_self = self_;
+  ModuleContext* context = &context_;
+  auto exited = [weak_self, context, id, serial](int wait_status) {
+    // On the reaper's thread: hop to the core strand.
+    context->Post([weak_self, id, serial, wait_status] {
+      if (auto self = weak_self.lock()) (*self)->OnExit(id, serial, wait_status);
+    });
+  };
+  Status watched = pidfd < 0 ? reaper_->Watch(pid, std::move(exited))
+                             : reaper_->Adopt(pid, pidfd, std::move(exited));
+  if (!watched.ok()) return Status::Error("cannot watch it: " + watched.message());
+  containers_.emplace(
+      id, Container{serial, pid, std::move(on_exit), std::nullopt, std::move(child_memory)});
+  WatchLimits(id, serial);
+  return Status::Ok();
+}
+
+Status NativeContainerizer::Recover(const std::vector<RecoveredContainer>& listed,
+                                    RecoveredCallback on_exit) {
+  if (!reaper_) return Status::Error("native: Recover() before Start()");
+  // Which of them still run: those the isolators take back with their pid.
+  std::vector<RecoveredContainer> existing;
+  std::map<ContainerId, std::pair<std::optional<InitProcess>, int>> found;  // init, pidfd
+  for (RecoveredContainer c : listed) {
+    std::optional<InitProcess> init = records_->ReadInit(c.id);
+    const int pidfd = init ? OpenIfRunning(*init) : -1;
+    c.pid = pidfd >= 0 ? init->pid : 0;
+    found[c.id] = {init, pidfd};
+    existing.push_back(std::move(c));
+  }
+  for (size_t i = 0; i < isolators_.size(); ++i) {
+    if (Status s = isolators_[i]->Recover(existing); !s.ok()) {
+      for (auto& [id, f] : found) {
+        if (f.second >= 0) ::close(f.second);
+      }
+      return Status::Error("native: " + IsolatorName(i) + " cannot recover: " + s.message());
+    }
+  }
+  // Records of containers the agent did not list: launched by an agent that
+  // died before it checkpointed them, or abandoned.
+  for (const std::string& id : records_->List()) {
+    if (found.count(id) != 0) continue;
+    context_.Log(LogLevel::kWarning, "destroying orphan container '" + id + "'");
+    Discard(id, records_->ReadInit(id));
+  }
+  for (auto& [id, f] : found) {
+    const auto& [init, pidfd] = f;
+    auto report = [on_exit, id = id](const ContainerTermination& t) { on_exit(id, t); };
+    if (pidfd >= 0) {
+      if (Status s = Track(id, init->pid, pidfd, report, nullptr); s.ok()) {
+        context_.Log(LogLevel::kInfo,
+                     "recovered container '" + id + "' (pid " + std::to_string(init->pid) + ")");
+        continue;
+      } else {
+        context_.Log(LogLevel::kWarning, "container '" + id + "': " + s.message());
+      }
+    }
+    // Ended while no agent ran (or never started): its record says how.
+    ContainerTermination termination;
+    termination.exit_status = records_->ReadExitStatus(id);
+    termination.message =
+        termination.exit_status
+            ? DescribeExit(*termination.exit_status)
+            : (init ? "Container ended while the agent was down, without a recorded status"
+                    : "Container was never started: the agent stopped while launching it");
+    Discard(id, init);
+    // After Recover() returns, as a later end would be.
+    context_.Post([report, termination] { report(termination); });
+  }
+  return Status::Ok();
+}
+
+void NativeContainerizer::Discard(const ContainerId& id, const std::optional<InitProcess>& init) {
+  if (init) {
+    if (const int pidfd = OpenIfRunning(*init); pidfd >= 0) {
+      ::killpg(init->pid, SIGKILL);
+      ::close(pidfd);
+    }
+  }
+  for (Isolator* isolator : isolators_) {
+    if (isolator->Signal(id, SIGKILL)) break;
+  }
+  CleanupFirst(isolators_.size(), id);
+  records_->Remove(id);
 }
 
 void NativeContainerizer::SignalAll(const ContainerId& id, pid_t pid, int signal) {
@@ -253,15 +318,9 @@ void NativeContainerizer::OnExit(const ContainerId& id, uint64_t serial, int wai
   }
   CleanupFirst(isolators_.size(), id);
 
-  // The init of a pid namespace reported how the task itself ended; without
-  // a report (the init was killed) its own end is the container's.
-  if (container->status_reader && *container->status_reader >= 0) {
-    int task_status = 0;
-    if (::read(*container->status_reader, &task_status, sizeof(task_status)) ==
-        sizeof(task_status)) {
-      wait_status = task_status;
-    }
-  }
+  // keel-container-init recorded how the task itself ended; without a
+  // record (the init was killed) its own end is the container's.
+  if (std::optional<int> task_status = records_->ReadExitStatus(id)) wait_status = *task_status;
   ContainerTermination termination;
   if (wait_status != ProcessReaper::kUnknownStatus) termination.exit_status = wait_status;
   termination.limitation = std::move(container->limitation);
@@ -269,6 +328,9 @@ void NativeContainerizer::OnExit(const ContainerId& id, uint64_t serial, int wai
   TerminationCallback on_exit = std::move(container->on_exit);
   containers_.erase(id);
   if (on_exit) on_exit(termination);
+  // Only once the agent has it: an agent that dies in between finds the
+  // record again and reports the end again, which it can tell is the same.
+  records_->Remove(id);
 }
 
 Status NativeContainerizer::Destroy(const ContainerId& id) {

@@ -1,6 +1,8 @@
 // NativeContainerizer (`native`): runs each task as a process group forked in
-// its sandbox, isolated by the configured isolators. Namespaces and mounts
-// they ask for are made by keel-container-init, which then runs the task.
+// its sandbox, isolated by the configured isolators. keel-container-init
+// comes first in every container: it makes the namespaces' mounts, runs the
+// task, and records how it ended (container_record.hpp), so that containers
+// outlive the agent and a restarted agent takes them back (Recover()).
 //
 // Threading: every public method, and every Post()ed continuation, runs on the
 // core strand. The ProcessReaper's thread only Post()s exits here.
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "keel/containerizer.hpp"
+#include "modules/containerizer/native/container_record.hpp"
 #include "modules/containerizer/native/process_reaper.hpp"
 
 namespace keel::modules {
@@ -22,13 +25,13 @@ namespace keel::modules {
 class NativeContainerizer : public Containerizer {
  public:
   explicit NativeContainerizer(ModuleContext& context);
-  // SIGKILLs every process of every live container, reaps them and cleans
-  // up their isolators (which the daemon destroys after this) before
-  // returning.
+  // Leaves the containers running, for the next agent to recover.
   ~NativeContainerizer() override;
 
   Status Start(const std::vector<Isolator*>& isolators) override;
   Status Launch(const ContainerLaunch& launch, TerminationCallback on_exit) override;
+  Status Recover(const std::vector<RecoveredContainer>& containers,
+                 RecoveredCallback on_exit) override;
   Status Kill(const ContainerId& id, int signal) override;
   Status Destroy(const ContainerId& id) override;
   Result<ResourceStatistics> Usage(const ContainerId& id) override;
@@ -41,9 +44,6 @@ class NativeContainerizer : public Containerizer {
     TerminationCallback on_exit;
     std::optional<ContainerLimitation> limitation;
     std::shared_ptr<void> child_memory;  // until the child is reaped
-    // Read end of the pipe a pid namespace's init reports the task's wait
-    // status on; -1 without one.
-    std::shared_ptr<int> status_reader;
   };
 
   Result<LaunchInfo> PrepareAll(const ContainerLaunch& launch);
@@ -53,6 +53,13 @@ class NativeContainerizer : public Containerizer {
   void SignalAll(const ContainerId& id, pid_t pid, int signal);
   // Cleans up the first `count` isolators, last first.
   void CleanupFirst(size_t count, const ContainerId& id);
+  // Watches `pid` (a child, or adopted through `pidfd` >= 0) and keeps the
+  // container's record.
+  Status Track(const ContainerId& id, pid_t pid, int pidfd, TerminationCallback on_exit,
+               std::shared_ptr<void> child_memory);
+  // Ends a container that is not tracked (an orphan, or one found ended):
+  // kills what is left of it, cleans up its isolators, drops its record.
+  void Discard(const ContainerId& id, const std::optional<InitProcess>& init);
   void WatchLimits(const ContainerId& id, uint64_t serial);
   void OnLimit(const ContainerId& id, uint64_t serial, const ContainerLimitation& limitation);
   void OnExit(const ContainerId& id, uint64_t serial, int wait_status);
@@ -61,6 +68,7 @@ class NativeContainerizer : public Containerizer {
   ModuleContext& context_;
   // keel-container-init; empty when not found (launches that need it fail).
   std::string init_path_;
+  std::unique_ptr<ContainerRecords> records_;
   std::vector<Isolator*> isolators_;
   std::map<ContainerId, Container> containers_;
   uint64_t next_serial_ = 1;

@@ -1,5 +1,6 @@
 #include "modules/containerizer/native/process_reaper.hpp"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -74,19 +75,35 @@ ProcessReaper::~ProcessReaper() {
     (void)written;  // an eventfd write can only fail on overflow, which still wakes
     thread_.join();
   }
+  for (auto& [pid, watched] : watched_) ::close(watched.pidfd);
+  ::close(wake_fd_);
+  ::close(epoll_fd_);
+}
+
+void ProcessReaper::KillAndReapAll() {
+  std::lock_guard<std::mutex> lock(mutex_);
   for (auto& [pid, watched] : watched_) {
+    if (!watched.child) continue;
     ::killpg(pid, SIGKILL);
     while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
     }
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, watched.pidfd, nullptr);
     ::close(watched.pidfd);
   }
-  ::close(wake_fd_);
-  ::close(epoll_fd_);
+  std::erase_if(watched_, [](const auto& entry) { return entry.second.child; });
 }
 
 Status ProcessReaper::Watch(pid_t pid, ExitCallback on_exit) {
   int pidfd = PidfdOpen(pid);
   if (pidfd < 0) return Status::Error(ErrnoText("pidfd_open"));
+  return Add(pid, pidfd, std::move(on_exit), true);
+}
+
+Status ProcessReaper::Adopt(pid_t pid, int pidfd, ExitCallback on_exit) {
+  return Add(pid, pidfd, std::move(on_exit), false);
+}
+
+Status ProcessReaper::Add(pid_t pid, int pidfd, ExitCallback on_exit, bool child) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (watched_.count(pid) != 0) {
     ::close(pidfd);
@@ -102,13 +119,20 @@ Status ProcessReaper::Watch(pid_t pid, ExitCallback on_exit) {
     ::close(pidfd);
     return error;
   }
-  watched_.emplace(pid, Watched{pidfd, std::move(on_exit)});
+  watched_.emplace(pid, Watched{pidfd, std::move(on_exit), child});
   return Status::Ok();
 }
 
 bool ProcessReaper::SignalGroup(pid_t pid, int signal) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (watched_.count(pid) == 0) return false;
+  auto it = watched_.find(pid);
+  if (it == watched_.end()) return false;
+  if (!it->second.child) {
+    // An adopted leader is not a zombie we hold: once its pidfd is readable
+    // its pid, hence its group id, may be reused at any moment.
+    pollfd ended{it->second.pidfd, POLLIN, 0};
+    if (::poll(&ended, 1, 0) != 0) return false;
+  }
   ::killpg(pid, signal);
   return true;
 }
@@ -135,18 +159,20 @@ void ProcessReaper::Reap(pid_t pid) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = watched_.find(pid);
     if (it == watched_.end()) return;
-    // Leaves nothing of the task behind; see the header for why now.
-    ::killpg(pid, SIGKILL);
-    // A readable pidfd means every thread of the leader has exited, but it
-    // may become waitable a moment later: WNOHANG would answer 0 and the
-    // level-triggered pidfd would spin this loop until then. The wait
-    // blocks only this thread, and only for that moment.
-    int wait_status = 0;
-    pid_t reaped;
-    do {
-      reaped = ::waitpid(pid, &wait_status, 0);
-    } while (reaped < 0 && errno == EINTR);
-    if (reaped == pid) status = wait_status;
+    if (it->second.child) {
+      // Leaves nothing of the task behind; see the header for why now.
+      ::killpg(pid, SIGKILL);
+      // A readable pidfd means every thread of the leader has exited, but it
+      // may become waitable a moment later: WNOHANG would answer 0 and the
+      // level-triggered pidfd would spin this loop until then. The wait
+      // blocks only this thread, and only for that moment.
+      int wait_status = 0;
+      pid_t reaped;
+      do {
+        reaped = ::waitpid(pid, &wait_status, 0);
+      } while (reaped < 0 && errno == EINTR);
+      if (reaped == pid) status = wait_status;
+    }
     // Closing alone would not leave the epoll set while a child cloned
     // since still holds a copy of the descriptor (until its exec closes
     // it), and the dead pid's level-triggered pidfd would spin this loop.

@@ -7,6 +7,10 @@
 // leader is a zombie whose pid, hence its group id, cannot be reused, so the
 // signal cannot reach an unrelated process. SignalGroup() takes the same lock for
 // the same reason.
+//
+// After an agent restart the containers' first processes are no longer its
+// children: Adopt() watches such a process for its end only (its parent, the
+// host's init, reaps it).
 #pragma once
 
 #include <sys/types.h>
@@ -23,14 +27,15 @@ namespace keel::modules {
 
 class ProcessReaper {
  public:
-  // Passed to a callback when someone else reaped the process first.
+  // Passed to a callback when someone else reaped the process first, and
+  // for every adopted process.
   static constexpr int kUnknownStatus = -1;
   using ExitCallback = std::function<void(int wait_status)>;
 
   // Fails when the kernel has no pidfd_open (Linux < 5.3).
   static Result<std::unique_ptr<ProcessReaper>> Create();
-  // SIGKILLs every group still watched and reaps its leader before returning;
-  // their callbacks are not called.
+  // Stops watching; the processes run on (a later agent adopts them).
+  // Callbacks are not called.
   ~ProcessReaper();
   ProcessReaper(const ProcessReaper&) = delete;
   ProcessReaper& operator=(const ProcessReaper&) = delete;
@@ -39,6 +44,13 @@ class ProcessReaper {
   // `on_exit` is called once, on the reaper's thread, after the leader is
   // reaped.
   Status Watch(pid_t pid, ExitCallback on_exit);
+  // Watches `pid`, which is not our child, through `pidfd` (taken over);
+  // `on_exit` gets kUnknownStatus when it ends. Nothing of its group is
+  // killed then: its group id may already be another's.
+  Status Adopt(pid_t pid, int pidfd, ExitCallback on_exit);
+  // SIGKILLs the group of every watched child and reaps it; callbacks are
+  // not called. For a containerizer whose containers end with the agent.
+  void KillAndReapAll();
   // Sends `signal` to the group of a watched leader. False when `pid` is not
   // watched (it was never, or it has already been reaped).
   bool SignalGroup(pid_t pid, int signal);
@@ -47,7 +59,9 @@ class ProcessReaper {
   struct Watched {
     int pidfd;
     ExitCallback on_exit;
+    bool child;  // false: adopted
   };
+  Status Add(pid_t pid, int pidfd, ExitCallback on_exit, bool child);
 
   ProcessReaper(int epoll_fd, int wake_fd);
   void Run();

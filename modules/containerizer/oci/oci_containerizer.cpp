@@ -10,11 +10,12 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
-#include "modules/containerizer/oci/rooted_files.hpp"
 #include "modules/containerizer/oci/json.hpp"
+#include "modules/containerizer/oci/rooted_files.hpp"
 #include "modules/containerizer/oci/runc.hpp"
 #include "modules/containerizer/oci/runtime_spec.hpp"
 
@@ -124,6 +125,7 @@ OciContainerizer::~OciContainerizer() {
   worker_.Stop();
   for (auto& [id, c] : containers_) cgroups_.SignalAll(c.plan.cgroups_path, SIGKILL);
   // Kills what is left of each runc's group and reaps runc.
+  reaper_->KillAndReapAll();
   reaper_.reset();
   for (auto& [id, c] : containers_) {
     const std::string failed = TearDown(id, c.plan.bundle, c.plan.cgroups_path);
@@ -496,6 +498,27 @@ Result<ResourceStatistics> OciContainerizer::Usage(const ContainerId& id) {
   if (c.memory_limit > 0) stats.mem_limit_bytes = c.memory_limit;
   if (c.state != State::kPreparing) cgroups_.AddUsage(c.plan.cgroups_path, &stats);
   return stats;
+}
+
+Status OciContainerizer::Recover(const std::vector<RecoveredContainer>& containers,
+                                 RecoveredCallback on_exit) {
+  if (!started_) return Status::Error("oci: Recover() before Start()");
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(store_->containers_dir(), ec)) {
+    const ContainerId id = entry.path().filename().string();
+    context_.Log(LogLevel::kInfo, "destroying container '" + id + "' of the agent's last run");
+    const std::string failed =
+        TearDown(id, entry.path().string(), "/" + cgroups_root_ + "-oci/" + id);
+    if (!failed.empty()) context_.Log(LogLevel::kWarning, "container '" + id + "': " + failed);
+  }
+  for (const RecoveredContainer& c : containers) {
+    ContainerTermination termination;
+    termination.message =
+        "The agent restarted; the oci containerizer does not reattach to containers, so it "
+        "destroyed this one";
+    context_.Post([on_exit, id = c.id, termination] { on_exit(id, termination); });
+  }
+  return Status::Ok();
 }
 
 std::vector<ContainerId> OciContainerizer::Containers() const {

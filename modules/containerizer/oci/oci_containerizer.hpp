@@ -10,6 +10,11 @@
 // (/<cgroups_root>-oci/<id>), which the containerizer reads for Usage() and
 // for OOM kills; the isolators handed to Start() are not used.
 //
+// Unlike `native`, `oci` does not let containers outlive the agent: runc is
+// the agent's child, and the container's status is runc's. Its destructor
+// kills its containers, and Recover() destroys what an agent that died left
+// (reporting the listed containers ended) rather than reattaching.
+//
 // Threading: every public method, and every Post()ed continuation, runs on
 // the core strand and returns at once. Preparing a bundle, starting runc and
 // cleaning up after it (runc delete, unmount, removing the bundle) run on a
@@ -45,6 +50,10 @@ class OciContainerizer : public Containerizer {
   Status Start(const std::vector<Isolator*>& isolators) override;
   bool CanLaunch(const ContainerLaunch& launch) const override { return launch.image.has_value(); }
   Status Launch(const ContainerLaunch& launch, TerminationCallback on_exit) override;
+  // Destroys every container a previous agent left (runc state, mounts,
+  // bundles, cgroups); those listed are reported ended, without a status.
+  Status Recover(const std::vector<RecoveredContainer>& containers,
+                 RecoveredCallback on_exit) override;
   Status Kill(const ContainerId& id, int signal) override;
   Status Destroy(const ContainerId& id) override;
   Result<ResourceStatistics> Usage(const ContainerId& id) override;

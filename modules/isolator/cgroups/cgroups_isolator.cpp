@@ -136,6 +136,22 @@ Status CgroupsIsolator::Isolate(const ContainerId& id, int pid) {
   return Status::Ok();
 }
 
+Status CgroupsIsolator::Recover(const std::vector<RecoveredContainer>& containers) {
+  for (const RecoveredContainer& c : containers) {
+    if (!ValidId(c.id) || Known(c.id) || !CgroupsOf(c.id).front().Exists()) continue;
+    std::vector<std::string> errors;
+    for (const Cgroup& cgroup : CgroupsOf(c.id)) {
+      if (needs_hold_) {
+        if (Status s = cgroup.CreateChild(hold_name_); !s.ok()) errors.push_back(s.message());
+      }
+    }
+    containers_[c.id] = c.config.resources;
+    if (Status s = OnRecovered(c.id); !s.ok()) errors.push_back(s.message());
+    if (!errors.empty()) return Fail(c.id, JoinLines(errors));
+  }
+  return Status::Ok();
+}
+
 bool CgroupsIsolator::Signal(const ContainerId& id, int signal) {
   if (!ValidId(id)) return false;
   Cgroup cgroup = CgroupsOf(id).front();

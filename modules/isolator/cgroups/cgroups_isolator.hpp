@@ -71,6 +71,9 @@ class CgroupsIsolator : public Isolator {
   // LaunchInfo is empty.
   Result<LaunchInfo> Prepare(const ContainerId& id, const ContainerConfig& config) final;
   Status Isolate(const ContainerId& id, int pid) final;
+  // Takes back the containers whose cgroups exist (the others ended and
+  // were cleaned up, or never got one): their limits stay as written.
+  Status Recover(const std::vector<RecoveredContainer>& containers) final;
   // Sends `signal` to every process in the container's cgroup (a SIGKILL on
   // v2 through cgroup.kill) and returns true; false for an id that has no
   // cgroup. A process that cannot be signalled is logged.
@@ -98,6 +101,8 @@ class CgroupsIsolator : public Isolator {
                          ResourceStatistics* stats) = 0;
   // After Prepare() made the cgroups and wrote the limits.
   virtual Status OnPrepared(const ContainerId& id) { return Status::Ok(); }
+  // For a container Recover() took back.
+  virtual Status OnRecovered(const ContainerId& id) { return OnPrepared(id); }
   // First thing in Cleanup() of a prepared container (and when Prepare()
   // fails after making the cgroups), while the cgroups still exist.
   virtual void OnCleanup(const ContainerId& id) {}

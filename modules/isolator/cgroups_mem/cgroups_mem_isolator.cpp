@@ -135,6 +135,12 @@ Status CgroupsMemIsolator::OnPrepared(const ContainerId& id) {
   return Status::Ok();
 }
 
+Status CgroupsMemIsolator::OnRecovered(const ContainerId& id) {
+  if (Status s = OnPrepared(id); !s.ok()) return s;
+  ooms_[id].kills_before = 0;
+  return Status::Ok();
+}
+
 void CgroupsMemIsolator::Watch(const ContainerId& id,
                                std::function<void(const ContainerLimitation&)> on_limit) {
   auto it = ooms_.find(id);

@@ -58,6 +58,9 @@ class CgroupsMemIsolator : public CgroupsIsolator {
   Status Measure(const ContainerId& id, const Resources& resources,
                  ResourceStatistics* stats) override;
   Status OnPrepared(const ContainerId& id) override;
+  // As OnPrepared(), but every OOM kill the cgroup ever saw counts: one
+  // while no agent ran ended the container as surely.
+  Status OnRecovered(const ContainerId& id) override;
   void OnCleanup(const ContainerId& id) override;
 
  private:

@@ -20,6 +20,11 @@ Result<LaunchInfo> LaunchOnlyIsolator::Prepare(const ContainerId& id,
 
 Status LaunchOnlyIsolator::Isolate(const ContainerId& id, int) { return Known(id); }
 
+Status LaunchOnlyIsolator::Recover(const std::vector<RecoveredContainer>& containers) {
+  for (const RecoveredContainer& c : containers) prepared_.insert(c.id);
+  return Status::Ok();
+}
+
 Status LaunchOnlyIsolator::Update(const ContainerId& id, const Resources&) { return Known(id); }
 
 Status LaunchOnlyIsolator::Usage(const ContainerId& id, ResourceStatistics*) { return Known(id); }

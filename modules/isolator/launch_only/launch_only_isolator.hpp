@@ -16,6 +16,8 @@ class LaunchOnlyIsolator : public Isolator {
  public:
   Result<LaunchInfo> Prepare(const ContainerId& id, const ContainerConfig& config) final;
   Status Isolate(const ContainerId& id, int pid) final;
+  // What it set up lives on in the containers' namespaces: only the ids.
+  Status Recover(const std::vector<RecoveredContainer>& containers) final;
   Status Update(const ContainerId& id, const Resources& resources) final;
   Status Usage(const ContainerId& id, ResourceStatistics* stats) final;
   Status Cleanup(const ContainerId& id) final;

@@ -30,6 +30,13 @@ Status PosixUsageIsolator::Isolate(const ContainerId& id, int pid) {
   return Status::Ok();
 }
 
+Status PosixUsageIsolator::Recover(const std::vector<RecoveredContainer>& containers) {
+  for (const RecoveredContainer& c : containers) {
+    if (c.pid > 0) containers_[c.id] = Container{c.config.resources, c.pid};
+  }
+  return Status::Ok();
+}
+
 Status PosixUsageIsolator::Update(const ContainerId& id, const Resources& resources) {
   Container* c = Find(id);
   if (c == nullptr) return Status::Error("posix/usage: unknown container '" + id + "'");

@@ -19,6 +19,7 @@ class PosixUsageIsolator : public Isolator {
 
   Result<LaunchInfo> Prepare(const ContainerId& id, const ContainerConfig& config) override;
   Status Isolate(const ContainerId& id, int pid) override;
+  Status Recover(const std::vector<RecoveredContainer>& containers) override;
   Status Update(const ContainerId& id, const Resources& resources) override;
   Status Usage(const ContainerId& id, ResourceStatistics* stats) override;
   Status Cleanup(const ContainerId& id) override;

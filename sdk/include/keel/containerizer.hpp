@@ -5,9 +5,13 @@
 // the isolators the agent loaded for it), reports when it ends and kills
 // every process of the container on Destroy().
 //
+// Containers outlive the agent: destroying a containerizer leaves its
+// containers running, and the next agent over the same work dir takes them
+// back through Recover(). The agent Destroy()s what it wants gone first.
+//
 // Threading: on the agent's core strand. Launch() and Destroy() start work and
 // return at once; the end of a container is reported through the callback
-// given to Launch(), on the core strand.
+// given to Launch() (or Recover()), on the core strand.
 #pragma once
 
 #include <functional>
@@ -48,6 +52,7 @@ struct ContainerTermination {
 class Containerizer : public Module {
  public:
   using TerminationCallback = std::function<void(const ContainerTermination&)>;
+  using RecoveredCallback = std::function<void(const ContainerId&, const ContainerTermination&)>;
 
   // Called once before any launch with the isolators the agent loaded, in
   // configured order. The containerizer does not own them; they outlive it
@@ -58,6 +63,18 @@ class Containerizer : public Module {
   // default takes exactly the launches without an image.
   virtual bool CanLaunch(const ContainerLaunch& launch) const { return !launch.image.has_value(); }
   virtual Status Launch(const ContainerLaunch& launch, TerminationCallback on_exit) = 0;
+  // Once, after Start() and before any Launch(), when the agent starts over
+  // the work dir of a previous run: `containers` are those the agent had
+  // checkpointed as launched through this containerizer. It reattaches to
+  // each (recovering the isolators first) and calls `on_exit` once for each
+  // when it ends, at once for those that ended while no agent ran (with the
+  // exit status the container recorded). Containers of its own that are not
+  // listed it destroys. The default cannot reattach: it returns an error,
+  // and the agent reports those tasks lost.
+  virtual Status Recover(const std::vector<RecoveredContainer>& containers,
+                         RecoveredCallback on_exit) {
+    return Status::Error("this containerizer cannot recover containers");
+  }
   // Sends `signal` to every process of the container (the agent's graceful
   // kill: SIGTERM, then Destroy() after the grace period). A containerizer
   // that cannot signal returns an error and the agent destroys at once.

@@ -6,7 +6,8 @@
 //   Isolate()  once the child exists (its pid) but before it runs the task;
 //   Usage()    whenever the agent samples statistics;
 //   Cleanup()  after every process of the container is gone.
-// Prepare runs in the configured order, Cleanup in reverse.
+// Prepare runs in the configured order, Cleanup in reverse. After an agent
+// restart, Recover() comes first, once, with the containers still there.
 //
 // Threading: on the agent's core strand, one call at a time. Calls are quick
 // file-system operations (cgroup writes); anything that waits (an OOM event)
@@ -48,6 +49,16 @@ struct LaunchInfo {
   std::vector<Mount> mounts;  // made inside the child's mount namespace
 };
 
+// A container a previous run of the agent launched, as the agent
+// checkpointed it: handed to Recover() after a restart.
+struct RecoveredContainer {
+  ContainerId id;
+  ContainerConfig config;
+  // The container's first process, as Isolate() was given it; filled in by
+  // the containerizer for its isolators (0: it no longer runs).
+  int pid = 0;
+};
+
 // Why a container must end (reported by Watch()).
 struct ContainerLimitation {
   std::string reason;   // "REASON_CONTAINER_LIMITATION_MEMORY", ...
@@ -68,6 +79,14 @@ struct ResourceStatistics {
 
 class Isolator : public Module {
  public:
+  // Before any other call, when the agent starts over a previous run's work
+  // dir: takes back `containers` (their processes may still run, or may have
+  // ended while no agent ran) as if this isolator had prepared and isolated
+  // them, so Watch(), Signal(), Usage() and Cleanup() work on them.
+  // Containers the containerizer finds but nobody wants any more (orphans)
+  // it ends with Signal() and Cleanup() of their ids, not through this. An
+  // error fails the agent's start. Stateless isolators keep the default.
+  virtual Status Recover(const std::vector<RecoveredContainer>& containers) { return Status::Ok(); }
   virtual Result<LaunchInfo> Prepare(const ContainerId& id, const ContainerConfig& config) = 0;
   // REQUIRES: Prepare(id) succeeded. `pid` is the container's first process.
   virtual Status Isolate(const ContainerId& id, int pid) = 0;

@@ -50,7 +50,7 @@ namespace keel {
 
 // Bumped whenever a public SDK header changes incompatibly. The kernel loads
 // only modules built against the same ABI version.
-inline constexpr uint32_t kModuleAbiVersion = 4;
+inline constexpr uint32_t kModuleAbiVersion = 5;
 
 enum class ModuleKind : uint32_t {
   kAllocator = 1,

@@ -24,10 +24,20 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// The test's own thread plays the core strand.
+std::string MakeTempDir(const char* prefix) {
+  std::string pattern = std::string("/tmp/") + prefix + "-XXXXXX";
+  return ::mkdtemp(pattern.data()) != nullptr ? pattern : "";
+}
+
+// The test's own thread plays the core strand; the containerizer keeps its
+// records in a directory of its own.
 class FakeContext : public test::StrandModuleContext {
  public:
-  FakeContext() : StrandModuleContext("native") {}
+  FakeContext() : StrandModuleContext("native", MakeTempDir("keel-native-work")) {}
+  ~FakeContext() override {
+    std::error_code ec;
+    std::filesystem::remove_all(work_dir(), ec);
+  }
 };
 
 // Records every call, in order, into a log shared by several isolators.
@@ -94,7 +104,12 @@ class NativeContainerizerTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(pattern), nullptr);
     sandbox_ = pattern;
   }
+  // Containers outlive the containerizer: a test ends what it left.
   void TearDown() override {
+    if (containerizer_) {
+      for (const ContainerId& id : containerizer_->Containers()) (void)containerizer_->Destroy(id);
+      EXPECT_TRUE(context_.DrainUntil([&] { return containerizer_->Containers().empty(); }));
+    }
     containerizer_.reset();
     std::filesystem::remove_all(sandbox_);
   }
@@ -278,11 +293,13 @@ TEST_F(NativeContainerizerTest, UsageFillsIsolatorStatisticsAndRejectsUnknownIds
   ASSERT_TRUE(usage.ok()) << usage.status().ToString();
   EXPECT_GT(usage->timestamp, 1.7e9);
   EXPECT_EQ(usage->processes.value_or(0), 1u);
-  // The destructor kills and reaps the still-running container.
+  // The destructor leaves the container running, for a later agent.
   const pid_t pid = isolator.isolated_pid;
   containerizer_.reset();
-  EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), -1);  // already reaped
-  EXPECT_TRUE(ProcessIsGone(pid));
+  EXPECT_EQ(::waitpid(pid, nullptr, WNOHANG), 0);  // running, not reaped
+  EXPECT_FALSE(ProcessIsGone(pid));
+  ::killpg(pid, SIGKILL);
+  EXPECT_EQ(::waitpid(pid, nullptr, 0), pid);
 }
 
 // Exit codes of the unprivileged child below.
