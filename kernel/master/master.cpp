@@ -97,8 +97,8 @@ void Master::Recover() {
   // Copied: a framework removed at once (no failover timeout) leaves the
   // registry while this goes over it.
   const auto frameworks = registry_.frameworks();
-  for (const auto& [id, info] : frameworks) RecoverFramework(info);
-  recovering_agents_ = registry_.agents();
+  for (const auto& [id, info] : frameworks) RecoverFramework(*info);
+  for (const auto& [id, agent] : registry_.agents()) recovering_agents_.emplace(id, *agent);
   if (recovering_agents_.empty()) return;
   reregister_timer_.Start(options_.agent_reregister_timeout, [this] { OnReregisterTimeout(); });
   LOG(INFO) << "waiting "

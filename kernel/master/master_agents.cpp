@@ -2,6 +2,7 @@
 // happens to their tasks when they become unreachable.
 #include <glog/logging.h>
 
+#include <sstream>
 #include <utility>
 
 #include "keel/internal/agent_protocol.pb.h"
@@ -230,7 +231,10 @@ void Master::PingAgents() {
 }
 
 void Master::OnReregisterTimeout() {
-  const double timeout = std::chrono::duration<double>(options_.agent_reregister_timeout).count();
+  std::ostringstream why;
+  why << "not re-registered within "
+      << std::chrono::duration<double>(options_.agent_reregister_timeout).count()
+      << "s (agent_reregister_timeout) of the master's start";
   for (const auto& [id, admitted] : std::exchange(recovering_agents_, {})) {
     auto [it, is_new] = agents_.try_emplace(id);
     if (!is_new) continue;
@@ -244,8 +248,7 @@ void Master::OnReregisterTimeout() {
     agent.info.set_hostname(admitted.hostname());
     agent.info.set_port(admitted.port());
     agent.registered_time = admitted.registered_time();
-    MarkUnreachable(agent, "not re-registered within " + std::to_string(timeout) +
-                               "s (agent_reregister_timeout) of the master's start");
+    MarkUnreachable(agent, why.str());
   }
 }
 

@@ -3,6 +3,7 @@
 #include <glog/logging.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
@@ -11,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "keel/v1/quota.pb.h"
 #include "kernel/master/maintenance_endpoints.hpp"
@@ -38,6 +40,22 @@ bool Same(const google::protobuf::Message& a, const google::protobuf::Message& b
 
 }  // namespace
 
+// What a batch writes: the policy as a message, the agents and frameworks
+// as pointers to their (immutable) records.
+struct Registry::Snapshot {
+  internal::MasterRegistry policy;
+  std::vector<std::shared_ptr<const internal::AdmittedAgent>> agents;
+  std::vector<std::shared_ptr<const v1::FrameworkInfo>> frameworks;
+
+  internal::MasterRegistry File() const {
+    internal::MasterRegistry file = policy;
+    file.mutable_agents()->Reserve(static_cast<int>(agents.size()));
+    for (const auto& agent : agents) *file.add_agents() = *agent;
+    for (const auto& framework : frameworks) *file.add_frameworks() = *framework;
+    return file;
+  }
+};
+
 // Writes snapshots handed to it on a thread of its own; of the versions
 // handed over while it writes, only the newest is written next. A write
 // under `write_mu_` never replaces a newer version than its own.
@@ -55,7 +73,7 @@ class Registry::Writer {
 
   // Queues `file` (version `version`) for the thread; a queued older one is
   // dropped.
-  void Post(uint64_t version, internal::MasterRegistry file) {
+  void Post(uint64_t version, Snapshot file) {
     {
       std::lock_guard lock(mu_);
       if (pending_ && pending_->first > version) return;
@@ -66,16 +84,21 @@ class Registry::Writer {
   }
 
   // Writes `file` on the caller's thread, waiting for a write in progress.
-  Status WriteNow(uint64_t version, const internal::MasterRegistry& file) {
+  Status WriteNow(uint64_t version, const Snapshot& file) {
     std::lock_guard lock(write_mu_);
     if (version <= written_) return Status::Ok();
-    Status s = WriteFile(path_, file);
+    const auto start = std::chrono::steady_clock::now();
+    Status s = WriteFile(path_, file.File());
     if (s.ok()) written_ = version;
+    last_duration_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::steady_clock::now() - start);
     return s;
   }
 
   // Something queued or being written.
   bool busy() const { return busy_; }
+  // How long the last write took.
+  std::chrono::nanoseconds last_duration() const { return last_duration_; }
   uint64_t failures() const { return failures_; }
 
  private:
@@ -107,10 +130,11 @@ class Registry::Writer {
   const std::string path_;
   std::mutex mu_;
   std::condition_variable changed_;
-  std::optional<std::pair<uint64_t, internal::MasterRegistry>> pending_;
+  std::optional<std::pair<uint64_t, Snapshot>> pending_;
   bool stopping_ = false;
   std::atomic<bool> busy_{false};
   std::atomic<uint64_t> failures_{0};
+  std::atomic<std::chrono::nanoseconds> last_duration_{std::chrono::nanoseconds(0)};
   std::mutex write_mu_;
   uint64_t written_ = 0;
   std::thread thread_;
@@ -124,7 +148,7 @@ Registry& Registry::operator=(Registry&&) noexcept = default;
 Registry::~Registry() {
   if (!writer_) return;  // moved from
   flush_timer_.reset();
-  if (dirty_) writer_->Post(++version_, Snapshot(weights_, quotas_, schedule_));
+  if (dirty_) writer_->Post(++version_, Take(weights_, quotas_, schedule_));
   writer_.reset();  // writes what is queued, then stops
 }
 
@@ -158,7 +182,8 @@ Result<Registry> Registry::Open(const std::string& work_dir) {
     const auto& agent = file.agents(i);
     const std::string where = "agents[" + std::to_string(i) + "]";
     if (agent.id().value().empty()) return bad(where + ": no 'id'");
-    if (!registry.agents_.emplace(agent.id().value(), agent).second) {
+    auto record = std::make_shared<const internal::AdmittedAgent>(agent);
+    if (!registry.agents_.emplace(agent.id().value(), std::move(record)).second) {
       return bad(where + ": agent '" + agent.id().value() + "' is named twice");
     }
   }
@@ -169,7 +194,8 @@ Result<Registry> Registry::Open(const std::string& work_dir) {
     if (framework.failover_timeout() < 0) {
       return bad(where + ": 'failover_timeout' is negative");
     }
-    if (!registry.frameworks_.emplace(framework.id().value(), framework).second) {
+    auto record = std::make_shared<const v1::FrameworkInfo>(framework);
+    if (!registry.frameworks_.emplace(framework.id().value(), std::move(record)).second) {
       return bad(where + ": framework '" + framework.id().value() + "' is named twice");
     }
   }
@@ -214,20 +240,16 @@ Status Registry::SetMaintenanceSchedule(const internal::MaintenanceSchedule& sch
 }
 
 void Registry::AdmitAgent(const internal::AdmittedAgent& agent) {
-  auto [it, is_new] = agents_.try_emplace(agent.id().value(), agent);
-  if (!is_new) {
-    if (Same(it->second, agent)) return;
-    it->second = agent;
-  }
+  auto& record = agents_[agent.id().value()];
+  if (record && Same(*record, agent)) return;
+  record = std::make_shared<const internal::AdmittedAgent>(agent);
   MarkDirty();
 }
 
 void Registry::AddFramework(const v1::FrameworkInfo& info) {
-  auto [it, is_new] = frameworks_.try_emplace(info.id().value(), info);
-  if (!is_new) {
-    if (Same(it->second, info)) return;
-    it->second = info;
-  }
+  auto& record = frameworks_[info.id().value()];
+  if (record && Same(*record, info)) return;
+  record = std::make_shared<const v1::FrameworkInfo>(info);
   MarkDirty();
 }
 
@@ -237,10 +259,17 @@ void Registry::RemoveFramework(const std::string& framework_id) {
 
 uint64_t Registry::failed_writes() const { return writer_ ? writer_->failures() : 0; }
 
+std::chrono::nanoseconds Registry::FlushDelay() const {
+  // A large registry takes a while to write: its writes are spaced so that
+  // the writer thread is busy at most a fifth of the time, leaving the
+  // cores to the master (registrations come in faster than a write).
+  return std::max<std::chrono::nanoseconds>(kFlushInterval, 4 * writer_->last_duration());
+}
+
 void Registry::MarkDirty() {
   dirty_ = true;
   if (flush_timer_ && !flush_timer_->pending()) {
-    flush_timer_->Start(kFlushInterval, [this] { Flush(); });
+    flush_timer_->Start(FlushDelay(), [this] { Flush(); });
   }
 }
 
@@ -249,29 +278,30 @@ void Registry::Flush() {
   // A write still going on (a large registry) takes the next batch when it
   // ends: no snapshot is copied only to be replaced.
   if (writer_->busy()) {
-    flush_timer_->Start(kFlushInterval, [this] { Flush(); });
+    flush_timer_->Start(FlushDelay(), [this] { Flush(); });
     return;
   }
   dirty_ = false;
-  writer_->Post(++version_, Snapshot(weights_, quotas_, schedule_));
+  writer_->Post(++version_, Take(weights_, quotas_, schedule_));
 }
 
-internal::MasterRegistry Registry::Snapshot(const Weights& weights, const Quotas& quotas,
-                                            const internal::MaintenanceSchedule& schedule) const {
-  internal::MasterRegistry file;
-  WriteWeights(weights, file.mutable_weights());
-  WriteQuotaConfigs(quotas, file.mutable_quotas());
-  if (schedule.windows_size() > 0) *file.mutable_maintenance_schedule() = schedule;
-  file.mutable_agents()->Reserve(static_cast<int>(agents_.size()));
-  for (const auto& [id, agent] : agents_) *file.add_agents() = agent;
-  for (const auto& [id, framework] : frameworks_) *file.add_frameworks() = framework;
-  return file;
+Registry::Snapshot Registry::Take(const Weights& weights, const Quotas& quotas,
+                                  const internal::MaintenanceSchedule& schedule) const {
+  Snapshot snapshot;
+  WriteWeights(weights, snapshot.policy.mutable_weights());
+  WriteQuotaConfigs(quotas, snapshot.policy.mutable_quotas());
+  if (schedule.windows_size() > 0) *snapshot.policy.mutable_maintenance_schedule() = schedule;
+  snapshot.agents.reserve(agents_.size());
+  for (const auto& [id, agent] : agents_) snapshot.agents.push_back(agent);
+  snapshot.frameworks.reserve(frameworks_.size());
+  for (const auto& [id, framework] : frameworks_) snapshot.frameworks.push_back(framework);
+  return snapshot;
 }
 
 Status Registry::WriteNow(const Weights& weights, const Quotas& quotas,
                           const internal::MaintenanceSchedule& schedule) {
   const uint64_t version = ++version_;
-  if (auto s = writer_->WriteNow(version, Snapshot(weights, quotas, schedule)); !s.ok()) return s;
+  if (auto s = writer_->WriteNow(version, Take(weights, quotas, schedule)); !s.ok()) return s;
   dirty_ = false;  // the batched changes went with it
   return Status::Ok();
 }

@@ -44,8 +44,8 @@ namespace keel::master {
 
 class Registry {
  public:
-  // Batched changes reach the file at most this long after they were made
-  // (longer while a write of a large registry is still going on).
+  // Batched changes reach the file at most this long after they were made;
+  // for a large registry, at most four times its last write's duration.
   static constexpr std::chrono::milliseconds kFlushInterval{100};
 
   // Reads <work_dir>/registry.json; no file is an empty registry (the first
@@ -78,9 +78,13 @@ class Registry {
   // (ValidateMaintenanceSchedule).
   Status SetMaintenanceSchedule(const internal::MaintenanceSchedule& schedule);
 
-  // Admitted agents by id, and frameworks by id, as read or last set.
-  const std::map<std::string, internal::AdmittedAgent>& agents() const { return agents_; }
-  const std::map<std::string, v1::FrameworkInfo>& frameworks() const { return frameworks_; }
+  // Admitted agents by id, and frameworks by id, as read or last set. Held
+  // by shared pointers to records never changed once made, so that a batch
+  // handed to the writer thread is a list of pointers, not a copy.
+  template <typename T>
+  using Records = std::map<std::string, std::shared_ptr<const T>>;
+  const Records<internal::AdmittedAgent>& agents() const { return agents_; }
+  const Records<v1::FrameworkInfo>& frameworks() const { return frameworks_; }
   // Batched: adds or replaces the agent `agent.id()` (no change, no write).
   void AdmitAgent(const internal::AdmittedAgent& agent);
   // Batched: adds or replaces the framework `info.id()`, which must be set.
@@ -92,15 +96,18 @@ class Registry {
 
  private:
   class Writer;
+  struct Snapshot;
   explicit Registry(std::string path);
   // The whole registry as it is, with `weights`, `quotas` and `schedule`.
-  internal::MasterRegistry Snapshot(const Weights& weights, const Quotas& quotas,
-                                    const internal::MaintenanceSchedule& schedule) const;
+  Snapshot Take(const Weights& weights, const Quotas& quotas,
+                const internal::MaintenanceSchedule& schedule) const;
   // Writes the registry with these policies now; the batched changes go
   // with it.
   Status WriteNow(const Weights& weights, const Quotas& quotas,
                   const internal::MaintenanceSchedule& schedule);
   void MarkDirty();
+  // How long after a change the batch is handed to the writer.
+  std::chrono::nanoseconds FlushDelay() const;
   // Hands the batched changes to the writer thread, unless it is busy.
   void Flush();
 
@@ -108,8 +115,8 @@ class Registry {
   Weights weights_;
   Quotas quotas_;
   internal::MaintenanceSchedule schedule_;
-  std::map<std::string, internal::AdmittedAgent> agents_;
-  std::map<std::string, v1::FrameworkInfo> frameworks_;
+  Records<internal::AdmittedAgent> agents_;
+  Records<v1::FrameworkInfo> frameworks_;
   // Counts the registry's versions: a write of an older one never replaces
   // a newer one's.
   uint64_t version_ = 0;
