@@ -58,7 +58,8 @@ class Registry {
   ~Registry();
 
   // Batched changes are written from here on (before: at destruction).
-  // REQUIRES: `io` runs on the caller's thread and outlives the registry.
+  // REQUIRES: `io` runs on the caller's thread and outlives the registry;
+  // the registry is not moved afterwards (its timer points at it).
   void Start(boost::asio::io_context& io);
 
   const std::string& path() const { return path_; }
