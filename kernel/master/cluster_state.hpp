@@ -42,6 +42,10 @@ struct Task {
   bool resources_recovered = false;  // released to the allocator already
   bool kill_requested = false;
   std::vector<TaskStatusEntry> statuses;
+  // The uuid of the last update the framework acknowledged: the agent may
+  // send it again (its acknowledgement lost), and the master acknowledges
+  // it itself instead of delivering it twice.
+  std::string acked_uuid;
 };
 
 // A task that ended, as the operator endpoints show it; what is kept of it
@@ -54,6 +58,7 @@ struct CompletedTask {
   Resources resources;
   v1::TaskState state;
   std::vector<TaskStatusEntry> statuses;
+  std::string acked_uuid;  // as Task's: its terminal update's, once acknowledged
 };
 
 // The fields the operator endpoints show of a task, as it is now.
@@ -66,6 +71,7 @@ inline CompletedTask ViewOf(const Task& task) {
   c.resources = task.resources;
   c.state = task.state;
   c.statuses = task.statuses;
+  c.acked_uuid = task.acked_uuid;
   return c;
 }
 

@@ -33,6 +33,7 @@ Master::Master(runtime::Daemon& daemon, MasterOptions options, std::shared_ptr<A
       registry_(std::move(registry)),
       id_(runtime::RandomUuid()),
       start_time_(NowSeconds()),
+      reregister_timer_(daemon.io()),
       allocation_timer_(daemon.io()),
       ping_timer_(daemon.io()) {
   operator_events_ = std::make_unique<OperatorEvents>(daemon.io(), options_.heartbeat_interval);
@@ -79,13 +80,30 @@ void Master::Start() {
   // The operator's policy from before a restart holds from the first offer.
   if (!registry_.weights().empty()) allocator_.UpdateWeights(registry_.weights());
   for (const auto& [role, quota] : registry_.quotas()) allocator_.UpdateQuota(role, quota);
+  registry_.Start(daemon_.io());
+  Recover();
 
   // The periodic allocation catches what no event asked for (filters that
   // expired); events that free resources ask for one at once.
   allocation_timer_.Start(options_.allocation_interval, [this] { AllocationTick(); });
   ping_timer_.Start(options_.agent_ping_timeout, [this] { PingAgents(); });
   LOG(INFO) << "master " << id_ << " started; registry " << registry_.path() << ": "
-            << registry_.weights().size() << " weights, " << registry_.quotas().size() << " quotas";
+            << registry_.weights().size() << " weights, " << registry_.quotas().size()
+            << " quotas, " << registry_.agents().size() << " agents, "
+            << registry_.frameworks().size() << " frameworks";
+}
+
+void Master::Recover() {
+  // Copied: a framework removed at once (no failover timeout) leaves the
+  // registry while this goes over it.
+  const auto frameworks = registry_.frameworks();
+  for (const auto& [id, info] : frameworks) RecoverFramework(*info);
+  for (const auto& [id, agent] : registry_.agents()) recovering_agents_.emplace(id, *agent);
+  if (recovering_agents_.empty()) return;
+  reregister_timer_.Start(options_.agent_reregister_timeout, [this] { OnReregisterTimeout(); });
+  LOG(INFO) << "waiting "
+            << std::chrono::duration<double>(options_.agent_reregister_timeout).count() << "s for "
+            << recovering_agents_.size() << " agents of the registry to re-register";
 }
 
 std::string Master::NextFrameworkId() {

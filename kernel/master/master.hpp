@@ -45,6 +45,9 @@ struct MasterOptions {
   uint16_t port = 5050;
   std::chrono::nanoseconds agent_ping_timeout = std::chrono::seconds(15);
   uint32_t max_agent_ping_timeouts = 5;
+  // After a restart, agents of the registry that have not re-registered
+  // within this are unreachable (Mesos's --agent_reregister_timeout).
+  std::chrono::nanoseconds agent_reregister_timeout = std::chrono::minutes(10);
   std::optional<std::chrono::nanoseconds> offer_timeout;
   std::chrono::nanoseconds allocation_interval = std::chrono::seconds(1);
   std::chrono::nanoseconds heartbeat_interval = std::chrono::seconds(15);
@@ -103,6 +106,10 @@ class Master : public std::enable_shared_from_this<Master> {
   const std::map<std::string, Framework>& frameworks() const { return frameworks_; }
   const std::deque<Framework>& completed_frameworks() const { return completed_frameworks_; }
   const std::map<std::string, Agent>& agents() const { return agents_; }
+  // Agents of the registry not re-registered since the start.
+  const std::map<std::string, internal::AdmittedAgent>& recovering_agents() const {
+    return recovering_agents_;
+  }
   const std::map<std::string, Offer>& offers() const { return offers_; }
   // Milliseconds the last allocation step took, from request to result.
   double last_allocation_ms() const { return last_allocation_ms_; }
@@ -129,7 +136,17 @@ class Master : public std::enable_shared_from_this<Master> {
   std::optional<CallError> UpdateMaintenanceSchedule(const internal::MaintenanceSchedule& schedule);
 
  private:
+  // After a restart (master.cpp): the registry's frameworks wait for their
+  // schedulers, its agents for their re-registration.
+  void Recover();
+
   // Frameworks (master_frameworks.cpp).
+  // A framework known from the registry or from an agent's report, not
+  // subscribed: it has its failover_timeout from now to re-subscribe before
+  // it is torn down. The existing one if `info.id()` is known.
+  Framework& RecoverFramework(const v1::FrameworkInfo& info);
+  // Whether `framework_id` was removed (among the completed frameworks kept).
+  bool WasRemoved(const std::string& framework_id) const;
   void OnStreamClosed(const std::string& framework_id, const std::string& stream_id);
   void RemoveFramework(const std::string& framework_id, const std::string& why);
   void SendHeartbeat(const std::string& framework_id);
@@ -207,7 +224,15 @@ class Master : public std::enable_shared_from_this<Master> {
   void OnPong(const PeerId& peer);
   void OnPeerLost(const PeerId& peer);
   void PingAgents();
-  void MarkUnreachable(Agent& agent);
+  // Its offers rescinded, its tasks TASK_UNREACHABLE (partition-aware
+  // frameworks) or TASK_LOST, and every framework told (FAILURE).
+  void MarkUnreachable(Agent& agent, const std::string& why);
+  // agent_reregister_timeout after a restart: the registry's agents that
+  // have not re-registered are unreachable.
+  void OnReregisterTimeout();
+  // Acknowledges an update for the framework (one it does not need).
+  void AcknowledgeToAgent(const Agent& agent, const std::string& framework_id,
+                          const v1::TaskStatus& status);
   Agent* AgentByPeer(const PeerId& peer);
   bool SendToAgent(const Agent& agent, const TransportMessage& message);
 
@@ -231,6 +256,10 @@ class Master : public std::enable_shared_from_this<Master> {
 
   std::map<std::string, Framework> frameworks_;
   std::map<std::string, Agent> agents_;
+  // Agents of the registry that have not re-registered since the start (no
+  // record in agents_ yet); reconciliation does not answer for them.
+  std::map<std::string, internal::AdmittedAgent> recovering_agents_;
+  runtime::Timer reregister_timer_;
   std::map<PeerId, std::string> agent_by_peer_;
   std::map<std::string, Offer> offers_;
   std::deque<Framework> completed_frameworks_;

@@ -2,7 +2,11 @@
 // happens to their tasks when they become unreachable.
 #include <glog/logging.h>
 
+#include <sstream>
+#include <utility>
+
 #include "keel/internal/agent_protocol.pb.h"
+#include "keel/task_state.hpp"
 #include "kernel/master/master.hpp"
 #include "kernel/master/task_validation.hpp"
 #include "kernel/master/transport_service.hpp"
@@ -71,10 +75,21 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
   if (is_new) {
     agent.id = id;
     agent.registered_time = NowSeconds();
+    if (auto r = recovering_agents_.find(id); r != recovering_agents_.end()) {
+      if (r->second.registered_time() > 0) agent.registered_time = r->second.registered_time();
+      recovering_agents_.erase(r);
+      if (recovering_agents_.empty()) reregister_timer_.Cancel();
+    }
   } else {
     if (agent.peer != peer) agent_by_peer_.erase(agent.peer);
     for (const std::string& offer : std::set<std::string>(agent.offers)) RescindOffer(offer, true);
   }
+
+  // The frameworks of the agent's tasks, as it knows them: an agent this
+  // master has not known (it restarted) may run tasks of frameworks that
+  // have not re-subscribed yet.
+  std::map<std::string, const v1::FrameworkInfo*> infos;
+  for (const v1::FrameworkInfo& f : message.frameworks()) infos[f.id().value()] = &f;
 
   // Reconcile what the master placed there with what the agent reports.
   std::set<std::pair<std::string, std::string>> reported;
@@ -82,16 +97,27 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
     const std::string& fid = t.framework_id().value();
     const std::string& tid = t.task_id().value();
     auto f = frameworks_.find(fid);
+    if (f == frameworks_.end() && is_new && !WasRemoved(fid)) {
+      // As Mesos: the framework is known again from its agents, and waits
+      // for its scheduler.
+      auto i = infos.find(fid);
+      if (i != infos.end() && !ValidateId("Framework ID", fid)) {
+        RecoverFramework(*i->second);
+        f = frameworks_.find(fid);
+      }
+    }
     auto task = f == frameworks_.end() ? nullptr : &f->second.tasks;
     if (task && task->count(tid)) {
       Task& known = task->at(tid);
       known.state = t.state();
       known.agent_id = id;
-      known.resources_recovered = false;  // the agent runs it: held again (AddAgent below)
+      // The agent runs it: held again (AddAgent below), unless it ended.
+      known.resources_recovered = IsTerminal(t.state());
       reported.insert({fid, tid});
-    } else if (f == frameworks_.end() || !f->second.partition_aware()) {
+    } else if (f == frameworks_.end() || (!is_new && !f->second.partition_aware())) {
       // Its framework was told the task is lost, or is gone: the task must
-      // not run on as an orphan.
+      // not run on as an orphan. (A task this master never heard of, on an
+      // agent it did not know, is adopted: the master restarted.)
       internal::KillTask kill;
       kill.mutable_framework_id()->set_value(fid);
       *kill.mutable_task_id() = t.task_id();
@@ -105,6 +131,7 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
       adopted.framework_id = fid;
       adopted.agent_id = id;
       adopted.state = t.state();
+      adopted.resources_recovered = IsTerminal(t.state());
       if (auto r = protocol::FromProto(t.resources()); r.ok()) adopted.resources = *r;
       // Its role, for quota: the one its resources name, else its framework's.
       for (const auto& r : t.resources()) {
@@ -140,6 +167,13 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
   agent.missed_pongs = 0;
   agent.pong_since_ping = true;
   agent_by_peer_[peer] = id;
+  internal::AdmittedAgent admitted;
+  admitted.mutable_id()->set_value(id);
+  admitted.set_hostname(info.hostname());
+  admitted.set_port(info.port());
+  admitted.set_ip(agent.ip);
+  admitted.set_registered_time(agent.registered_time);
+  registry_.AdmitAgent(admitted);
 
   AgentSpec spec;
   spec.hostname = info.hostname();
@@ -187,7 +221,7 @@ void Master::PingAgents() {
     if (!agent.reachable) continue;
     agent.missed_pongs = agent.pong_since_ping ? 0 : agent.missed_pongs + 1;
     if (agent.missed_pongs >= options_.max_agent_ping_timeouts) {
-      MarkUnreachable(agent);
+      MarkUnreachable(agent, std::to_string(agent.missed_pongs) + " pings unanswered");
       continue;
     }
     agent.pong_since_ping = false;
@@ -196,15 +230,38 @@ void Master::PingAgents() {
   ping_timer_.Start(options_.agent_ping_timeout, [this] { PingAgents(); });
 }
 
-void Master::MarkUnreachable(Agent& agent) {
-  LOG(WARNING) << "agent " << agent.id << " is unreachable: " << agent.missed_pongs
-               << " pings unanswered";
+void Master::OnReregisterTimeout() {
+  std::ostringstream why;
+  why << "not re-registered within "
+      << std::chrono::duration<double>(options_.agent_reregister_timeout).count()
+      << "s (agent_reregister_timeout) of the master's start";
+  for (const auto& [id, admitted] : std::exchange(recovering_agents_, {})) {
+    auto [it, is_new] = agents_.try_emplace(id);
+    if (!is_new) continue;
+    // Known by what the registry holds; the master knows none of its tasks
+    // (reconciliation answers for them from now on: the agent is
+    // unreachable), and the allocator never had it.
+    Agent& agent = it->second;
+    agent.id = id;
+    agent.ip = admitted.ip();
+    agent.info.mutable_id()->set_value(id);
+    agent.info.set_hostname(admitted.hostname());
+    agent.info.set_port(admitted.port());
+    agent.registered_time = admitted.registered_time();
+    MarkUnreachable(agent, why.str());
+  }
+}
+
+void Master::MarkUnreachable(Agent& agent, const std::string& why) {
+  LOG(WARNING) << "agent " << agent.id << " is unreachable: " << why;
   for (const std::string& offer : std::set<std::string>(agent.offers)) RescindOffer(offer, true);
-  allocator_.RemoveAgent(agent.id);
-  NotifyAgentRemoved(agent.id);
+  if (agent.allocator_epoch != 0) {  // the allocator and the operator's streams know it
+    allocator_.RemoveAgent(agent.id);
+    NotifyAgentRemoved(agent.id);
+  }
   agent.reachable = false;
   agent.connected = false;
-  agent_by_peer_.erase(agent.peer);
+  if (!agent.peer.empty()) agent_by_peer_.erase(agent.peer);
 
   std::set<std::pair<std::string, std::string>> kept;
   for (const auto& [fid, tid] : agent.tasks) {

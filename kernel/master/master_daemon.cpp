@@ -127,6 +127,9 @@ MasterOptions OptionsOf(const config::MasterConfig& c, std::vector<std::string>*
   o.agent_ping_timeout = runtime::DurationField("agent_ping_timeout", c.agent_ping_timeout(),
                                                 o.agent_ping_timeout, false, errors);
   o.max_agent_ping_timeouts = c.max_agent_ping_timeouts();
+  o.agent_reregister_timeout =
+      runtime::DurationField("agent_reregister_timeout", c.agent_reregister_timeout(),
+                             o.agent_reregister_timeout, false, errors);
   if (o.max_agent_ping_timeouts == 0) {
     errors->push_back("field 'max_agent_ping_timeouts': must be at least 1");
   }

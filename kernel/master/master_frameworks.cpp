@@ -2,6 +2,7 @@
 // dispatch of scheduler calls.
 #include <arpa/inet.h>
 #include <glog/logging.h>
+#include <algorithm>
 
 #include "keel/internal/agent_protocol.pb.h"
 #include "keel/task_state.hpp"
@@ -88,6 +89,7 @@ void Master::Subscribe(const Call& call, runtime::Encoding encoding, http::Respo
   }
   framework.failover->Cancel();
   framework.info = info;
+  registry_.AddFramework(info);
 
   const std::string stream_id = runtime::RandomUuid();
   auto http_stream = responder.StartStream(
@@ -128,6 +130,37 @@ void Master::Subscribe(const Call& call, runtime::Encoding encoding, http::Respo
   Send(framework, subscribed);
   framework.heartbeat->Start(options_.heartbeat_interval, [this, id] { SendHeartbeat(id); });
   RequestAllocation();
+}
+
+Framework& Master::RecoverFramework(const v1::FrameworkInfo& info) {
+  const std::string& id = info.id().value();
+  auto [it, is_new] = frameworks_.try_emplace(id);
+  Framework& framework = it->second;
+  if (!is_new) return framework;
+  framework.id = id;
+  framework.info = info;
+  framework.registered_time = NowSeconds();
+  framework.heartbeat = std::make_unique<runtime::Timer>(daemon_.io());
+  framework.failover = std::make_unique<runtime::Timer>(daemon_.io());
+  // Known to the allocator (its tasks' resources count for it), offered
+  // nothing until it re-subscribes.
+  allocator_.AddFramework(id, SpecOf(info, {}), {}, false);
+  registry_.AddFramework(info);
+  NotifyFramework(framework, true);
+  const double timeout = std::max(0.0, info.failover_timeout());
+  LOG(INFO) << "framework " << id << " ('" << info.name() << "') recovered; " << timeout
+            << "s to re-subscribe";
+  framework.failover->Start(
+      std::chrono::nanoseconds(static_cast<int64_t>(timeout * 1e9)),
+      [this, id] { RemoveFramework(id, "not re-subscribed within its failover timeout"); });
+  return framework;
+}
+
+bool Master::WasRemoved(const std::string& framework_id) const {
+  for (const Framework& f : completed_frameworks_) {
+    if (f.id == framework_id) return true;
+  }
+  return false;
 }
 
 void Master::SendHeartbeat(const std::string& framework_id) {
@@ -190,6 +223,7 @@ void Master::RemoveFramework(const std::string& framework_id, const std::string&
     }
   }
   allocator_.RemoveFramework(framework_id);
+  registry_.RemoveFramework(framework_id);
   if (framework.stream) framework.stream->Close();
   // Kept for the operator endpoints: its tasks, live ones killed with it.
   framework.stream.reset();

@@ -119,15 +119,29 @@ void Master::OnStatusUpdate(const PeerId& peer, const internal::StatusUpdate& up
   auto f = frameworks_.find(framework_id);
   if (f == frameworks_.end()) {
     // The framework is gone: acknowledge for it, so the agent stops retrying.
-    internal::StatusUpdateAcknowledgement ack;
-    ack.mutable_framework_id()->set_value(framework_id);
-    *ack.mutable_task_id() = status.task_id();
-    ack.set_uuid(status.uuid());
-    SendToAgent(*agent, protocol::Pack(ack));
-    return;
+    return AcknowledgeToAgent(*agent, framework_id, status);
   }
   Framework& framework = f->second;
-  if (auto t = framework.tasks.find(task_id); t != framework.tasks.end()) {
+  auto t = framework.tasks.find(task_id);
+  // Sent again after the framework acknowledged it (the agent restarted
+  // before the acknowledgement reached it): delivered once is enough.
+  if (!status.uuid().empty()) {
+    bool acked = false;
+    if (t != framework.tasks.end()) {
+      acked = t->second.acked_uuid == status.uuid();
+    } else {
+      for (const CompletedTask& c : framework.completed_tasks) {
+        if (c.id == task_id && c.acked_uuid == status.uuid()) acked = true;
+      }
+    }
+    if (acked) {
+      LOG(INFO) << "status update " << v1::TaskState_Name(status.state()) << " of task " << task_id
+                << " sent again by agent " << agent->id << " after its acknowledgement; "
+                << "acknowledged by the master";
+      return AcknowledgeToAgent(*agent, framework_id, status);
+    }
+  }
+  if (t != framework.tasks.end()) {
     Task& task = t->second;
     const v1::TaskState before = task.state;
     task.state = update.has_latest_state() ? update.latest_state() : status.state();
@@ -143,12 +157,22 @@ void Master::OnStatusUpdate(const PeerId& peer, const internal::StatusUpdate& up
   if (framework.connected()) SendUpdate(framework, status);
 }
 
+void Master::AcknowledgeToAgent(const Agent& agent, const std::string& framework_id,
+                                const v1::TaskStatus& status) {
+  internal::StatusUpdateAcknowledgement ack;
+  ack.mutable_framework_id()->set_value(framework_id);
+  *ack.mutable_task_id() = status.task_id();
+  ack.set_uuid(status.uuid());
+  SendToAgent(agent, protocol::Pack(ack));
+}
+
 void Master::Acknowledge(Framework& framework, const v1::scheduler::Call::Acknowledge& ack) {
   const std::string& task_id = ack.task_id().value();
   if (auto t = framework.tasks.find(task_id); t != framework.tasks.end()) {
-    const Task& task = t->second;
-    if (task.status && task.status->uuid() == ack.uuid() && IsTerminal(task.status->state())) {
-      ForgetTask(framework, task_id);
+    Task& task = t->second;
+    if (task.status && task.status->uuid() == ack.uuid()) {
+      task.acked_uuid = ack.uuid();
+      if (IsTerminal(task.status->state())) ForgetTask(framework, task_id);
     }
   }
   auto agent = agents_.find(ack.agent_id().value());
@@ -216,6 +240,12 @@ void Master::Reconcile(Framework& framework, const v1::scheduler::Call::Reconcil
       continue;
     }
     const std::string agent_id = entry.agent_id().value();
+    // As Mesos: while the agent (or, naming none, any agent) of the
+    // registry may still re-register with the task, no answer; the
+    // scheduler asks again.
+    if (agent_id.empty() ? !recovering_agents_.empty() : recovering_agents_.count(agent_id) > 0) {
+      continue;
+    }
     auto agent = agent_id.empty() ? agents_.end() : agents_.find(agent_id);
     v1::TaskState state = v1::TASK_UNKNOWN;
     std::string message = "The master does not know this task";

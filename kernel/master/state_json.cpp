@@ -173,7 +173,16 @@ void WriteAgents(JsonWriter& w, const Master& m) {
     if (a.reachable) WriteAgent(w, m, a);
   }
   w.EndArray();
-  w.Key("recovered_slaves").BeginArray().EndArray();
+  // As Mesos: agents of the registry not re-registered since a restart.
+  w.Key("recovered_slaves").BeginArray();
+  for (const auto& [id, a] : m.recovering_agents()) {
+    w.BeginObject();
+    w.Field("id", id);
+    w.Field("hostname", a.hostname());
+    w.Field("port", static_cast<uint64_t>(a.port()));
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 void WriteFrameworks(JsonWriter& w, const Master& m) {

@@ -8,8 +8,13 @@ namespace keel::test {
 
 std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_id,
                       const std::string& task_id) {
+  return SandboxIn(cluster.agent_work_dir(), framework_id, task_id);
+}
+
+std::string SandboxIn(const std::string& agent_work_dir, const std::string& framework_id,
+                      const std::string& task_id) {
   namespace fs = std::filesystem;
-  const fs::path slaves = cluster.agent_work_dir() + "/slaves";
+  const fs::path slaves = agent_work_dir + "/slaves";
   std::error_code ec;
   for (const auto& agent : fs::directory_iterator(slaves, ec)) {
     fs::path runs = agent.path() / "frameworks" / framework_id / "executors" / task_id / "runs";
@@ -20,9 +25,14 @@ std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_
 
 pid_t TaskPid(const LocalCluster& cluster, const std::string& framework_id,
               const std::string& task_id) {
+  return TaskPidIn(cluster.agent_work_dir(), framework_id, task_id);
+}
+
+pid_t TaskPidIn(const std::string& agent_work_dir, const std::string& framework_id,
+                const std::string& task_id) {
   // RUNNING may arrive before the task's own process has made its sandbox.
   for (int i = 0; i < 500; ++i) {
-    const std::string sandbox = SandboxOf(cluster, framework_id, task_id);
+    const std::string sandbox = SandboxIn(agent_work_dir, framework_id, task_id);
     std::string pid = sandbox.empty() ? "" : ReadFile(sandbox + "/pid");
     if (!pid.empty()) return std::stoi(pid);
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -26,11 +26,16 @@ inline ClusterOptions FastCluster() {
 // The sandbox of a task the agent ran (the agent's one run of it).
 std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_id,
                       const std::string& task_id);
+// The same for an agent with work dir `agent_work_dir`.
+std::string SandboxIn(const std::string& agent_work_dir, const std::string& framework_id,
+                      const std::string& task_id);
 
 // The pid a task wrote to `pid` in its sandbox (`echo $$ > pid`), waiting up
 // to 10 s for it; -1 if it never appears.
 pid_t TaskPid(const LocalCluster& cluster, const std::string& framework_id,
               const std::string& task_id);
+pid_t TaskPidIn(const std::string& agent_work_dir, const std::string& framework_id,
+                const std::string& task_id);
 
 // True once no process `pid` exists (or it is a zombie nobody reaped yet).
 bool ProcessGone(pid_t pid, std::chrono::milliseconds timeout);

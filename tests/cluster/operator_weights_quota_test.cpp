@@ -359,7 +359,14 @@ TEST(OperatorRegistryTest, CorruptRegistryRefusesTheMastersStart) {
   for (const Case& c : std::vector<Case>{
            {"{\"weights\": [", registry},
            {R"({"weights":[{"role":"eng","weight":-1}]})", "weights[0].weight: -1 is not positive"},
-           {R"({"quotas":[{"role":"dev","limits":{"cpus":{"value":1}}}],"agents":[]})", "agents"},
+           {R"({"quotas":[{"role":"dev","limits":{"cpus":{"value":1}}}],"nodes":[]})", "nodes"},
+           {R"({"agents":[{"hostname":"a1"}]})", "agents[0]: no 'id'"},
+           {R"({"agents":[{"id":{"value":"S1"}},{"id":{"value":"S1"}}]})",
+            "agents[1]: agent 'S1' is named twice"},
+           {R"({"frameworks":[{"user":"u","name":"n"}]})", "frameworks[0]: no 'id'"},
+           {R"({"frameworks":[{"user":"u","name":"n","id":{"value":"F1"},"failover_timeout":-1}]})",
+            "frameworks[0]: 'failover_timeout' is negative"},
+           {R"({"frameworks":[{"id":{"value":"F1"}}]})", "missing field user"},
        }) {
     WriteFile(registry, c.content);
     auto r = RunCommand({Bin("keel-master"), "--ip=127.0.0.1",
@@ -369,6 +376,20 @@ TEST(OperatorRegistryTest, CorruptRegistryRefusesTheMastersStart) {
     EXPECT_THAT(r.err, HasSubstr(registry)) << c.content;
     EXPECT_THAT(r.err, HasSubstr(c.reason)) << c.content;
   }
+}
+
+// A registry written by an older master (policy only, no agents or
+// frameworks) loads as one with none.
+TEST(OperatorRegistryTest, RegistryOfAnOlderMasterLoads) {
+  TempDir work;
+  WriteFile(work.path() + "/registry.json", R"({"weights":[{"role":"eng","weight":3}]})");
+  const uint16_t master_port = FreePort();
+  Subprocess master({Bin("keel-master"), "--ip=127.0.0.1", "--port=" + std::to_string(master_port),
+                     "--work_dir=" + work.path()});
+  EXPECT_TRUE(WaitForBody(master_port, "/weights", "\"eng\"", 10s)) << master.Stderr();
+  EXPECT_THAT(master.Stderr(), HasSubstr("0 agents, 0 frameworks"));
+  master.Signal(SIGTERM);
+  master.Wait(10s);
 }
 
 // A framework subscribed with a role (TestFramework subscribes with "*"),

@@ -52,13 +52,17 @@ LocalCluster::~LocalCluster() {
   }
 }
 
-void LocalCluster::RestartMaster() {
-  master->Signal(SIGTERM);
+void LocalCluster::RestartMaster(int signal) {
+  StopMaster(signal);
+  StartMaster();
+}
+
+void LocalCluster::StopMaster(int signal) {
+  master->Signal(signal);
   // The new master must bind the same port: the old one has to be gone first
   // (resetting the Subprocess kills what did not stop in time).
   master->Wait(std::chrono::seconds(10));
   master.reset();
-  StartMaster();
 }
 
 std::string LocalCluster::master_address() const {

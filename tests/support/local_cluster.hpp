@@ -2,6 +2,8 @@
 // operator would (processes, flags, work dirs), for tests of the cluster.
 #pragma once
 
+#include <signal.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -40,9 +42,12 @@ class LocalCluster {
   std::string master_address() const;
   // (Re)starts the agent with the same work dir and flags, and `extra`.
   void StartAgent(const std::vector<std::string>& extra = {});
-  // Stops the master (SIGTERM, as an operator would) and starts it again on
-  // the same port and work dir with the same flags.
-  void RestartMaster();
+  // Stops the master (SIGTERM, as an operator would; SIGKILL, as a crash)
+  // and starts it again on the same port and work dir with the same flags.
+  void RestartMaster(int signal = SIGTERM);
+  // The two halves of RestartMaster, for what happens in between.
+  void StopMaster(int signal = SIGTERM);
+  void StartMaster();
   std::string agent_work_dir() const { return dir.path() + "/a"; }
 
   TempDir dir;
@@ -51,8 +56,6 @@ class LocalCluster {
   std::unique_ptr<Subprocess> master, agent;
 
  private:
-  void StartMaster();
-
   ClusterOptions options_;
 };
 
