@@ -74,8 +74,9 @@ std::vector<std::string> DetectedIsolation() {
 }
 
 std::vector<std::string> DetectedContainerizers() {
-  // runc, and so oci, needs root.
-  if (::geteuid() == 0 && OnPath("runc")) return {"native", "oci"};
+  // runc, and so oci, needs root, and enforces limits through cgroups
+  // (which a network namespace's `ip netns exec` view, say, lacks).
+  if (::geteuid() == 0 && OnPath("runc") && CgroupsUsable()) return {"native", "oci"};
   return {"native"};
 }
 

@@ -49,6 +49,15 @@ NetnsCluster::NetnsCluster(int agents, std::vector<std::string> master_flags,
   const int pid = ::getpid();
   // 100.64.0.0/10 (shared address space): kept off real networks.
   subnet_ = "100." + std::to_string(64 + (pid >> 8) % 64) + "." + std::to_string(pid & 255) + ".";
+  try {
+    Build(agents);
+  } catch (...) {
+    TearDown();
+    throw;
+  }
+}
+
+void NetnsCluster::Build(int agents) {
   const std::string sw = Namespace(-1);
   RunIp({"netns", "add", sw});
   RunIp({"-n", sw, "link", "set", "lo", "up"});
@@ -66,7 +75,9 @@ NetnsCluster::NetnsCluster(int agents, std::vector<std::string> master_flags,
   for (int i = 0; i < agents; ++i) StartAgent(i);
 }
 
-NetnsCluster::~NetnsCluster() {
+NetnsCluster::~NetnsCluster() { TearDown(); }
+
+void NetnsCluster::TearDown() {
   // Daemons first, stopped as an operator would (the agents end their
   // tasks), then the namespaces: deleting a namespace deletes its end of
   // each veth, and so the other end.

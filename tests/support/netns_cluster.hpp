@@ -47,6 +47,10 @@ class NetnsCluster {
   std::string SwitchPort(int host) const;
   void AddHost(int host);
   void StartMaster();
+  // Stops the daemons and removes the namespaces and links (also those of a
+  // constructor that failed half-way).
+  void TearDown();
+  void Build(int agents);
 
   std::string tag_;     // unique to this process
   std::string subnet_;  // "100.X.Y."

@@ -167,6 +167,15 @@ int ChildEntry(void* memory) { ChildMain(static_cast<ChildMemory*>(memory)->args
   OpenOnto("/dev/null", O_RDONLY, STDIN_FILENO);
   OpenOnto(spec.stdout_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO);
   OpenOnto(spec.stderr_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDERR_FILENO);
+  // Nothing of the daemon's but stdio: its listening sockets (not all made
+  // close-on-exec), pipes and pidfds would live on in a task that outlives
+  // the agent, and keep the next agent from its port.
+#ifdef SYS_close_range
+  if (RawSyscall3(SYS_close_range, 3, ~0U, 0) < 0)
+#endif
+  {
+    for (long fd = 3; fd < 65536; ++fd) RawSyscall3(SYS_close, fd, 0, 0);
+  }
 
   if (spec.user) {
     // Raw system calls: glibc's wrappers synchronise every thread of the

@@ -4,9 +4,11 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "http_channel.hpp"
 
@@ -94,6 +96,30 @@ struct SchedulerClient::Impl {
 
   std::mutex call_mu;  // one call at a time over a kept-alive connection
   HttpChannel calls;
+
+  // The uuid of each task's newest acknowledged update. The same update
+  // sent again (a restart lost its acknowledgement on the way to the agent)
+  // is acknowledged again rather than handed to the handlers a second time.
+  // Kept for the newest kAckedKept tasks.
+  static constexpr size_t kAckedKept = 100000;
+  std::mutex acked_mu;
+  std::unordered_map<std::string, std::string> acked;
+  std::deque<std::string> acked_order;
+  void RememberAcknowledged(const v1::TaskStatus& status) {
+    std::lock_guard<std::mutex> lock(acked_mu);
+    auto [it, inserted] = acked.insert_or_assign(status.task_id().value(), status.uuid());
+    if (!inserted) return;
+    acked_order.push_back(it->first);
+    if (acked_order.size() > kAckedKept) {
+      acked.erase(acked_order.front());
+      acked_order.pop_front();
+    }
+  }
+  bool AlreadyAcknowledged(const v1::TaskStatus& status) {
+    std::lock_guard<std::mutex> lock(acked_mu);
+    auto it = acked.find(status.task_id().value());
+    return it != acked.end() && it->second == status.uuid();
+  }
 
   // Automatic acknowledgements go out on their own thread and connection,
   // pipelined, so that the event thread never waits a round trip per update.
@@ -289,12 +315,18 @@ std::string SchedulerClient::Impl::Subscribe() {
 }
 
 void SchedulerClient::Impl::Dispatch(const Event& event) {
-  if (auto it = handlers.find(event.type()); it != handlers.end()) {
-    for (const auto& handler : it->second) handler(event);
+  const bool reliable = event.type() == Event::UPDATE && event.update().status().has_uuid();
+  const bool repeated = reliable && AlreadyAcknowledged(event.update().status());
+  if (!repeated) {
+    if (auto it = handlers.find(event.type()); it != handlers.end()) {
+      for (const auto& handler : it->second) handler(event);
+    }
   }
-  if (event.type() == Event::UPDATE && options.auto_acknowledge &&
-      event.update().status().has_uuid()) {
+  // A repeated update was acknowledged already (automatically or by the
+  // framework): again, so that the agent stops sending it.
+  if (reliable && (repeated || options.auto_acknowledge)) {
     const auto& status = event.update().status();
+    if (!repeated) RememberAcknowledged(status);
     Call call;
     call.set_type(Call::ACKNOWLEDGE);
     auto* ack = call.mutable_acknowledge();
@@ -412,6 +444,7 @@ Status SchedulerClient::Decline(const std::vector<v1::OfferID>& offers, double r
 }
 
 Status SchedulerClient::Acknowledge(const v1::TaskStatus& status) {
+  impl_->RememberAcknowledged(status);
   Call call;
   call.set_type(Call::ACKNOWLEDGE);
   *call.mutable_acknowledge()->mutable_agent_id() = status.agent_id();

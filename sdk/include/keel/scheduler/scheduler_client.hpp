@@ -39,6 +39,9 @@ struct ClientOptions {
   std::string master;  // "HOST:PORT" of the master's HTTP endpoint
   v1::FrameworkInfo framework;
   // Acknowledge every UPDATE that carries a uuid once its handlers ran.
+  // Either way, an update the client already acknowledged that comes again
+  // (an agent or master restart lost the acknowledgement on its way) is
+  // acknowledged again without reaching the handlers: each reaches them once.
   bool auto_acknowledge = true;
   // Subscribe again after a broken stream, waiting min doubling to max.
   bool reconnect = true;
