@@ -125,7 +125,10 @@ void AgentFleet::Impl::OnMessage(TransportMessage& m) {
         ack.ParseFromString(payload) && !ack.uuid().empty() && ack.uuid()[0] == 'F';
     std::lock_guard<std::mutex> lock(mu);
     ++counters.acks;
-    if (terminal) ++counters.finished_acked;
+    if (terminal) {
+      ++counters.finished_acked;
+      shared.finished_acked++;
+    }
   } else if (type == TypeOf<internal::AgentRegistered>()) {
     if (registered[static_cast<size_t>(index)]) return;
     registered[static_cast<size_t>(index)] = 1;

@@ -4,7 +4,9 @@
 // update acknowledged (the client pipelines acknowledgements on a
 // connection of their own).
 #include <cmath>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
 #include <thread>
 
 #include "bench/scale/scale.hpp"
@@ -45,9 +47,17 @@ int AgentIndex(const v1::Offer& offer, size_t agents) {
   return i >= 0 && static_cast<size_t>(i) < agents ? static_cast<int>(i) : -1;
 }
 
+// One framework: its client (whose thread runs the handlers) and a thread
+// of its own that accepts, so that waiting for room (backpressure) never
+// stops the event stream, whose UPDATEs are what make room.
 struct Framework {
   std::unique_ptr<SchedulerClient> client;
-  uint64_t next_task = 0;  // the client's thread
+  std::mutex mu;
+  std::condition_variable changed;
+  std::deque<v1::Offer> pending;  // under mu
+  bool stopping = false;          // under mu
+  uint64_t next_task = 0;         // the accepting thread
+  std::thread acceptor;
 };
 
 }  // namespace
@@ -60,41 +70,92 @@ struct FrameworkFleet::Impl {
 
   explicit Impl(Shared& s) : shared(s) {}
   void OnOffers(Framework& fw, const Event& e);
+  void AcceptLoop(Framework& fw);
+  // The ACCEPT (or DECLINE, for an offer no task fits) of `offer`; adds the
+  // tasks to `launched`.
+  scheduler::Call Answer(Framework& fw, const v1::Offer& offer, uint64_t* launched);
+  uint64_t InFlight() const { return shared.tasks_launched - shared.finished_acked; }
 };
 
 void FrameworkFleet::Impl::OnOffers(Framework& fw, const Event& e) {
   const int64_t now = NowNs();
   for (const v1::Offer& offer : e.offers().offers()) {
     shared.offers++;
-    if (stopping) continue;  // left outstanding: the run is over
     const int index = AgentIndex(offer, shared.freed_ns.size());
-    if (index >= 0) {
-      const int64_t freed = shared.freed_ns[static_cast<size_t>(index)].exchange(0);
-      if (freed != 0 && shared.measuring) {
-        std::lock_guard<std::mutex> lock(shared.mu);
-        shared.offer_latency_ms.push_back(static_cast<double>(now - freed) / 1e6);
+    if (index < 0) continue;
+    const int64_t freed = shared.freed_ns[static_cast<size_t>(index)].exchange(0);
+    if (freed != 0 && shared.measuring) {
+      std::lock_guard<std::mutex> lock(shared.mu);
+      shared.offer_latency_ms.push_back(static_cast<double>(now - freed) / 1e6);
+    }
+  }
+  std::lock_guard<std::mutex> lock(fw.mu);
+  for (const v1::Offer& offer : e.offers().offers()) fw.pending.push_back(offer);
+  fw.changed.notify_one();
+}
+
+scheduler::Call FrameworkFleet::Impl::Answer(Framework& fw, const v1::Offer& offer,
+                                             uint64_t* launched) {
+  scheduler::Call call;
+  const int n = Fit(offer);
+  v1::Filters* filters;
+  if (n == 0) {
+    call.set_type(scheduler::Call::DECLINE);
+    *call.mutable_decline()->add_offer_ids() = offer.id();
+    filters = call.mutable_decline()->mutable_filters();
+  } else {
+    call.set_type(scheduler::Call::ACCEPT);
+    auto* accept = call.mutable_accept();
+    *accept->add_offer_ids() = offer.id();
+    filters = accept->mutable_filters();
+    auto* op = accept->add_operations();
+    op->set_type(v1::Offer::Operation::LAUNCH);
+    for (int i = 0; i < n; ++i) {
+      v1::TaskInfo* task = op->mutable_launch()->add_task_infos();
+      task->set_name("scale");
+      task->mutable_task_id()->set_value("t" + std::to_string(fw.next_task++));
+      *task->mutable_agent_id() = offer.agent_id();
+      *task->add_resources() = Scalar("cpus", kTaskCpus);
+      *task->add_resources() = Scalar("mem", kTaskMem);
+      task->mutable_command()->set_value("true");
+    }
+  }
+  filters->set_refuse_seconds(0);
+  *launched += static_cast<uint64_t>(n);
+  return call;
+}
+
+void FrameworkFleet::Impl::AcceptLoop(Framework& fw) {
+  for (;;) {
+    std::vector<v1::Offer> offers;
+    {
+      std::unique_lock<std::mutex> lock(fw.mu);
+      fw.changed.wait(lock, [&] { return fw.stopping || !fw.pending.empty(); });
+      if (fw.stopping) return;  // what is pending stays with the master
+      if (InFlight() >= shared.max_in_flight) {
+        // Room is made by acknowledgements on other threads: polled.
+        lock.unlock();
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+        continue;
+      }
+      // As many offers as there is room for (each holds at most one agent).
+      const uint64_t room =
+          (shared.max_in_flight - InFlight()) / static_cast<uint64_t>(kAgentCpus / kTaskCpus) + 1;
+      while (!fw.pending.empty() && offers.size() < room) {
+        offers.push_back(std::move(fw.pending.front()));
+        fw.pending.pop_front();
       }
     }
-    const int n = Fit(offer);
-    std::vector<v1::TaskInfo> tasks;
-    for (int i = 0; i < n; ++i) {
-      v1::TaskInfo task;
-      task.set_name("scale");
-      task.mutable_task_id()->set_value("t" + std::to_string(fw.next_task++));
-      *task.mutable_agent_id() = offer.agent_id();
-      *task.add_resources() = Scalar("cpus", kTaskCpus);
-      *task.add_resources() = Scalar("mem", kTaskMem);
-      task.mutable_command()->set_value("true");
-      tasks.push_back(std::move(task));
-    }
-    Status s =
-        n > 0 ? fw.client->Accept({offer.id()}, tasks, 0) : fw.client->Decline({offer.id()}, 0);
-    if (!s.ok()) {
-      shared.Fail("ACCEPT failed: " + s.message());
-      continue;
-    }
-    shared.accepts++;
-    shared.tasks_launched += static_cast<uint64_t>(n);
+    std::vector<scheduler::Call> calls;
+    uint64_t launched = 0;
+    for (const v1::Offer& offer : offers) calls.push_back(Answer(fw, offer, &launched));
+    shared.tasks_launched += launched;
+    // One round trip for them all, as a framework that launches as fast as
+    // offers come would pipeline its calls.
+    Status s = fw.client->SendAll(calls);
+    shared.accepts += calls.size();
+    // Once stopping, the streams close under calls still on their way.
+    if (!s.ok() && !stopping) shared.Fail("ACCEPT failed: " + s.message());
   }
 }
 
@@ -127,6 +188,7 @@ FrameworkFleet::FrameworkFleet(const std::string& master, int frameworks, Shared
     w.client->OnDisconnected([&f](const std::string& why) {
       if (!f.stopping) f.shared.Fail("an event stream broke: " + why);
     });
+    w.acceptor = std::thread([&f, &w] { f.AcceptLoop(w); });
     impl_->frameworks.push_back(std::move(fw));
   }
 }
@@ -143,10 +205,20 @@ bool FrameworkFleet::Start(std::chrono::milliseconds timeout) {
   return true;
 }
 
-void FrameworkFleet::StopLaunching() { impl_->stopping = true; }
+void FrameworkFleet::StopLaunching() {
+  impl_->stopping = true;
+  for (auto& fw : impl_->frameworks) {
+    {
+      std::lock_guard<std::mutex> lock(fw->mu);
+      fw->stopping = true;
+    }
+    fw->changed.notify_all();
+    if (fw->acceptor.joinable()) fw->acceptor.join();
+  }
+}
 
 void FrameworkFleet::Stop() {
-  impl_->stopping = true;
+  StopLaunching();
   for (auto& fw : impl_->frameworks) fw->client->Stop();
 }
 

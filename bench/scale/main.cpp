@@ -28,6 +28,7 @@ struct Options {
   double warmup_seconds = 3;
   std::string ping = "2s";
   int history = 100000;
+  int max_in_flight = 4000;
   std::string bin_dir;
 };
 
@@ -41,14 +42,16 @@ int Usage(const char* self, int code) {
   std::fprintf(code ? stderr : stdout,
                "usage: %s [--agents=N] [--frameworks=M] [--connections=C] [--seconds=S]\n"
                "          [--hold_seconds=H] [--warmup_seconds=W] [--ping=DURATION]\n"
-               "          [--history=K] [--bin_dir=DIR]\n"
+               "          [--history=K] [--max_in_flight=T] [--bin_dir=DIR]\n"
                "Starts DIR/keel-master (default: this program's directory), registers N\n"
                "emulated agents (default 1000) over C zmq connections (default 4), holds\n"
                "them H s (default 10) with the master pinging every DURATION (default 2s),\n"
                "then runs M frameworks (default 10) launching as fast as offers come for\n"
                "W s of warm-up and S s measured (default 3 and 10). The master keeps K\n"
                "finished tasks per framework (max_completed_tasks_per_framework, default\n"
-               "100000, so the history grows through the window). Prints key=value lines.\n",
+               "100000, so the history grows through the window). The frameworks wait\n"
+               "while T tasks (default 4000) are launched and not yet finished and\n"
+               "acknowledged. Prints key=value lines.\n",
                self);
   return code;
 }
@@ -86,6 +89,8 @@ bool Parse(int argc, char** argv, Options* o) {
       o->hold_seconds = number(0);
     } else if (name == "--warmup_seconds") {
       o->warmup_seconds = number(0);
+    } else if (name == "--max_in_flight") {
+      o->max_in_flight = static_cast<int>(number(1));
     } else if (name == "--history") {
       o->history = static_cast<int>(number(1));
     } else if (name == "--ping" && !value.empty()) {
@@ -112,6 +117,7 @@ int Run(const Options& o) {
   if (!baseline.ok()) return Fail(baseline.status().message());
 
   Shared shared(o.agents);
+  shared.max_in_flight = static_cast<uint64_t>(o.max_in_flight);
   const std::string module_dir = o.bin_dir + "/../lib/keel/modules";
   std::unique_ptr<AgentFleet> agents;
   try {
@@ -149,7 +155,11 @@ int Run(const Options& o) {
   shared.measuring = true;
   auto run_a = SampleProcess(m.pid());
   const AgentCounters ca = agents->Counters();
+  const uint64_t accepts_a = shared.accepts, offers_a = shared.offers;
+  const uint64_t launched_a = shared.tasks_launched;
   Sleep(o.seconds);
+  const uint64_t accepts_b = shared.accepts, offers_b = shared.offers;
+  const uint64_t launched_b = shared.tasks_launched;
   auto run_b = SampleProcess(m.pid());
   const AgentCounters cb = agents->Counters();
   shared.measuring = false;
@@ -190,12 +200,22 @@ int Run(const Options& o) {
   std::printf("master_bytes_per_agent=%.0f\n", per_agent);
   std::printf("launches_per_s=%.0f\n", finished / window);
   std::printf("run_master_cores=%.3f\n", CoresBetween(*run_a, *run_b));
+  std::printf("offers_per_s=%.0f\ncalls_per_s=%.0f\ntasks_per_call=%.2f\n",
+              static_cast<double>(offers_b - offers_a) / window,
+              static_cast<double>(accepts_b - accepts_a) / window,
+              static_cast<double>(launched_b - launched_a) /
+                  std::max<double>(1, static_cast<double>(accepts_b - accepts_a)));
   std::printf("run_rss_mb=%.1f\n", run_b->rss_bytes / 1048576);
   std::printf("master_bytes_per_task=%.0f\n", per_task);
   std::printf("history_full=%d\n", static_cast<double>(cb.finished_acked) > kept_limit ? 1 : 0);
   std::printf("offer_samples=%zu\n", latencies.size());
   std::printf("offer_p50_ms=%.2f\noffer_p99_ms=%.2f\n", Percentile(latencies, 0.5),
               Percentile(latencies, 0.99));
+  std::printf("tasks_launched=%llu\nrun_tasks=%llu\nacks=%llu\nfinished_acked=%llu\n",
+              static_cast<unsigned long long>(shared.tasks_launched.load()),
+              static_cast<unsigned long long>(end.run_tasks),
+              static_cast<unsigned long long>(end.acks),
+              static_cast<unsigned long long>(end.finished_acked));
   std::printf(
       "updates_sent=%llu\nupdates_unacked=%llu\nsend_failures=%llu\n",
       static_cast<unsigned long long>(end.updates_sent),

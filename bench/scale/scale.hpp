@@ -43,6 +43,11 @@ struct Shared {
   std::mutex mu;
   std::vector<double> offer_latency_ms;  // under mu
   std::atomic<uint64_t> accepts{0}, tasks_launched{0}, offers{0};
+  // TASK_FINISHED acknowledgements that reached their agent.
+  std::atomic<uint64_t> finished_acked{0};
+  // Frameworks launch no more while this many tasks are launched and not
+  // finished-and-acknowledged: a steady state, not a growing backlog.
+  uint64_t max_in_flight = 4000;
   std::atomic<uint64_t> frameworks_failed{0};
   std::string first_error;  // under mu
 

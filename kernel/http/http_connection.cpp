@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <sstream>
+#include <vector>
 
 #include "kernel/http/http_server_impl.hpp"
 
@@ -199,17 +200,28 @@ void Connection::WriteNext() {
     return;
   }
   writing_ = true;
+  // Everything queued goes out in one gathered write (responses to
+  // pipelined requests, a burst of events on a stream), up to a close.
+  std::vector<asio::const_buffer> buffers;
+  bool close_after = false;
+  for (const auto& [bytes, close] : writes_) {
+    buffers.push_back(asio::buffer(bytes));
+    if ((close_after = close)) break;
+  }
+  in_flight_ = buffers.size();
   asio::async_write(
-      stream_.socket(), asio::buffer(writes_.front().first),
-      asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
-        bool close_after = self->writes_.front().second;
-        self->writes_.pop_front();
-        if (ec || close_after) {
-          self->Close();
-          return;
-        }
-        self->WriteNext();
-      }));
+      stream_.socket(), buffers,
+      asio::bind_executor(
+          strand_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+            self->writes_.erase(self->writes_.begin(),
+                                self->writes_.begin() + static_cast<ptrdiff_t>(self->in_flight_));
+            self->in_flight_ = 0;
+            if (ec || close_after) {
+              self->Close();
+              return;
+            }
+            self->WriteNext();
+          }));
 }
 
 void Connection::Close() {
