@@ -61,8 +61,8 @@ void Master::ForgetTask(Framework& framework, const std::string& task_id,
   if (auto a = agents_.find(it->second.agent_id); a != agents_.end()) {
     a->second.tasks.erase({framework.id, task_id});
   }
-  framework.completed_tasks.push_back(
-      Completed(it->second, final_state.value_or(it->second.state), NowSeconds()));
+  const v1::TaskState state = final_state.value_or(it->second.state);
+  framework.completed_tasks.push_back(Completed(std::move(it->second), state, NowSeconds()));
   if (framework.completed_tasks.size() > options_.max_completed_tasks_per_framework) {
     framework.completed_tasks.pop_front();
   }
