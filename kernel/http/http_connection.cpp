@@ -143,6 +143,16 @@ void Connection::SendResponse(Response response, bool keep_alive, unsigned versi
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
   out += response.body;
+  if (keep_alive && buffer_.size() > 0) {
+    // More of a pipelining client's requests are here already: their
+    // answers join this one in one write, posted after the next is handled.
+    writes_.emplace_back(std::move(out), false);
+    ReadRequest();
+    asio::post(strand_, [self = shared_from_this()] {
+      if (!self->writing_) self->WriteNext();
+    });
+    return;
+  }
   QueueWrite(std::move(out), !keep_alive);
   if (keep_alive) ReadRequest();
 }
