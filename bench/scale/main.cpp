@@ -28,7 +28,7 @@ struct Options {
   double warmup_seconds = 3;
   std::string ping = "2s";
   int history = 100000;
-  int max_in_flight = 4000;
+  int max_in_flight = 16000;
   std::string bin_dir;
 };
 
@@ -50,7 +50,7 @@ int Usage(const char* self, int code) {
                "W s of warm-up and S s measured (default 3 and 10). The master keeps K\n"
                "finished tasks per framework (max_completed_tasks_per_framework, default\n"
                "100000, so the history grows through the window). The frameworks wait\n"
-               "while T tasks (default 4000) are launched and not yet finished and\n"
+               "while T tasks (default 16000) are launched and not yet finished and\n"
                "acknowledged. Prints key=value lines.\n",
                self);
   return code;

@@ -47,7 +47,7 @@ struct Shared {
   std::atomic<uint64_t> finished_acked{0};
   // Frameworks launch no more while this many tasks are launched and not
   // finished-and-acknowledged: a steady state, not a growing backlog.
-  uint64_t max_in_flight = 4000;
+  uint64_t max_in_flight = 16000;
   std::atomic<uint64_t> frameworks_failed{0};
   std::string first_error;  // under mu
 
