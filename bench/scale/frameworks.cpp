@@ -132,7 +132,7 @@ void FrameworkFleet::Impl::AcceptLoop(Framework& fw) {
       std::unique_lock<std::mutex> lock(fw.mu);
       fw.changed.wait(lock, [&] { return fw.stopping || !fw.pending.empty(); });
       if (fw.stopping) return;  // what is pending stays with the master
-      if (InFlight() >= shared.max_in_flight) {
+      if (shared.paused || InFlight() >= shared.max_in_flight) {
         // Room is made by acknowledgements on other threads: polled.
         lock.unlock();
         std::this_thread::sleep_for(std::chrono::microseconds(500));

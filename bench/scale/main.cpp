@@ -6,6 +6,8 @@
 // acknowledged end to end, offer latency, master CPU, RSS per task kept in
 // history). Prints the figures as key=value lines (bench/scale/run.sh makes
 // the table).
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -152,8 +154,25 @@ int Run(const Options& o) {
     return Fail("not all frameworks subscribed within 60 s\n" + m.LogTail());
   }
   Sleep(o.warmup_seconds);
+  // Memory per task is read between two quiet points, every launched task
+  // finished and acknowledged (nothing live, only history), around the
+  // measured window.
+  auto quiet = [&]() -> keel::Result<ProcSample> {
+    shared.paused = true;
+    for (int i = 0; i < 400; ++i) {
+      const AgentCounters c = agents->Counters();
+      if (c.acks == c.updates_sent && shared.finished_acked == shared.tasks_launched) break;
+      Sleep(0.05);
+    }
+    Sleep(0.5);
+    return SampleProcess(m.pid());
+  };
+  auto quiet_a = quiet();
+  const uint64_t kept_a = shared.finished_acked;
+  shared.paused = false;
   shared.measuring = true;
   auto run_a = SampleProcess(m.pid());
+  auto gen_a = SampleProcess(::getpid());
   const AgentCounters ca = agents->Counters();
   const uint64_t accepts_a = shared.accepts, offers_a = shared.offers;
   const uint64_t launched_a = shared.tasks_launched;
@@ -161,17 +180,18 @@ int Run(const Options& o) {
   const uint64_t accepts_b = shared.accepts, offers_b = shared.offers;
   const uint64_t launched_b = shared.tasks_launched;
   auto run_b = SampleProcess(m.pid());
+  auto gen_b = SampleProcess(::getpid());
   const AgentCounters cb = agents->Counters();
   shared.measuring = false;
-  if (!run_a.ok() || !run_b.ok()) return Fail("the master is gone\n" + m.LogTail());
-
-  // Every update sent must come back acknowledged once launching stops.
-  frameworks.StopLaunching();
-  AgentCounters end = agents->Counters();
-  for (int i = 0; i < 200 && end.acks < end.updates_sent; ++i) {
-    Sleep(0.05);
-    end = agents->Counters();
+  auto quiet_b = quiet();
+  const uint64_t kept_b = shared.finished_acked;
+  if (!run_a.ok() || !run_b.ok() || !quiet_a.ok() || !quiet_b.ok() || !gen_a.ok() || !gen_b.ok()) {
+    return Fail("the master is gone\n" + m.LogTail());
   }
+
+  // Every update sent must have come back acknowledged.
+  frameworks.StopLaunching();
+  const AgentCounters end = agents->Counters();
   frameworks.Stop();
   {
     std::lock_guard<std::mutex> lock(shared.mu);
@@ -187,7 +207,8 @@ int Run(const Options& o) {
     latencies = shared.offer_latency_ms;
   }
   const double per_agent = (hold_b->rss_bytes - baseline->rss_bytes) / o.agents;
-  const double per_task = finished > 0 ? (run_b->rss_bytes - run_a->rss_bytes) / finished : 0;
+  const double kept = static_cast<double>(kept_b - kept_a);
+  const double per_task = kept > 0 ? (quiet_b->rss_bytes - quiet_a->rss_bytes) / kept : 0;
   std::printf("agents=%d\nframeworks=%d\nconnections=%d\n", o.agents, o.frameworks, o.connections);
   std::printf("register_s=%.2f\n", register_s);
   std::printf("hold_master_cores=%.3f\n", CoresBetween(*hold_a, *hold_b));
@@ -200,14 +221,16 @@ int Run(const Options& o) {
   std::printf("master_bytes_per_agent=%.0f\n", per_agent);
   std::printf("launches_per_s=%.0f\n", finished / window);
   std::printf("run_master_cores=%.3f\n", CoresBetween(*run_a, *run_b));
+  std::printf("run_generator_cores=%.3f\n", CoresBetween(*gen_a, *gen_b));
   std::printf("offers_per_s=%.0f\ncalls_per_s=%.0f\ntasks_per_call=%.2f\n",
               static_cast<double>(offers_b - offers_a) / window,
               static_cast<double>(accepts_b - accepts_a) / window,
               static_cast<double>(launched_b - launched_a) /
                   std::max<double>(1, static_cast<double>(accepts_b - accepts_a)));
   std::printf("run_rss_mb=%.1f\n", run_b->rss_bytes / 1048576);
+  std::printf("history_tasks=%.0f\n", kept);
   std::printf("master_bytes_per_task=%.0f\n", per_task);
-  std::printf("history_full=%d\n", static_cast<double>(cb.finished_acked) > kept_limit ? 1 : 0);
+  std::printf("history_full=%d\n", static_cast<double>(kept_b) > kept_limit ? 1 : 0);
   std::printf("offer_samples=%zu\n", latencies.size());
   std::printf("offer_p50_ms=%.2f\noffer_p99_ms=%.2f\n", Percentile(latencies, 0.5),
               Percentile(latencies, 0.99));

@@ -48,6 +48,8 @@ struct Shared {
   // Frameworks launch no more while this many tasks are launched and not
   // finished-and-acknowledged: a steady state, not a growing backlog.
   uint64_t max_in_flight = 16000;
+  // While set, frameworks take no offers (the master keeps them).
+  std::atomic<bool> paused{false};
   std::atomic<uint64_t> frameworks_failed{0};
   std::string first_error;  // under mu
 
