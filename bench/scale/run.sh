@@ -29,6 +29,7 @@ done
 
 declare -A fig
 keys=(register_s hold_master_cores master_bytes_per_agent launches_per_s run_master_cores
+  run_generator_cores
   offer_p50_ms offer_p99_ms master_bytes_per_task updates_unacked agents_unreachable)
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
@@ -45,8 +46,8 @@ for n in "${agents[@]}"; do
   done
 done
 
-printf '| agents | frameworks | register s | held: master cores | B/agent | launches/s | run: master cores | offer p50 ms | p99 ms | B/task | unacked | unreachable |\n'
-printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
+printf '| agents | frameworks | register s | held: master cores | B/agent | launches/s | run: master cores | generator cores | offer p50 ms | p99 ms | B/task | unacked | unreachable |\n'
+printf '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 for n in "${agents[@]}"; do
   for m in "${frameworks[@]}"; do
     printf '| %s | %s |' "$n" "$m"
