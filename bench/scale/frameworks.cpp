@@ -71,10 +71,15 @@ struct FrameworkFleet::Impl {
   explicit Impl(Shared& s) : shared(s) {}
   void OnOffers(Framework& fw, const Event& e);
   void AcceptLoop(Framework& fw);
-  // The ACCEPT (or DECLINE, for an offer no task fits) of `offer`; adds the
-  // tasks to `launched`.
-  scheduler::Call Answer(Framework& fw, const v1::Offer& offer, uint64_t* launched);
-  uint64_t InFlight() const { return shared.tasks_launched - shared.finished_acked; }
+  // The ACCEPT (or DECLINE, for an offer no task fits) of `offer`.
+  scheduler::Call Answer(Framework& fw, const v1::Offer& offer);
+  // Launched and not yet finished-and-acknowledged; the acknowledgement is
+  // read first, so that a launch counted since never makes it negative.
+  uint64_t InFlight() const {
+    const uint64_t acked = shared.finished_acked;
+    const uint64_t launched = shared.tasks_launched;
+    return launched > acked ? launched - acked : 0;
+  }
 };
 
 void FrameworkFleet::Impl::OnOffers(Framework& fw, const Event& e) {
@@ -94,8 +99,7 @@ void FrameworkFleet::Impl::OnOffers(Framework& fw, const Event& e) {
   fw.changed.notify_one();
 }
 
-scheduler::Call FrameworkFleet::Impl::Answer(Framework& fw, const v1::Offer& offer,
-                                             uint64_t* launched) {
+scheduler::Call FrameworkFleet::Impl::Answer(Framework& fw, const v1::Offer& offer) {
   scheduler::Call call;
   const int n = Fit(offer);
   v1::Filters* filters;
@@ -121,7 +125,6 @@ scheduler::Call FrameworkFleet::Impl::Answer(Framework& fw, const v1::Offer& off
     }
   }
   filters->set_refuse_seconds(0);
-  *launched += static_cast<uint64_t>(n);
   return call;
 }
 
@@ -138,18 +141,17 @@ void FrameworkFleet::Impl::AcceptLoop(Framework& fw) {
         std::this_thread::sleep_for(std::chrono::microseconds(500));
         continue;
       }
-      // As many offers as there is room for (each holds at most one agent).
-      const uint64_t room =
-          (shared.max_in_flight - InFlight()) / static_cast<uint64_t>(kAgentCpus / kTaskCpus) + 1;
-      while (!fw.pending.empty() && offers.size() < room) {
+      // Offers while there is room, each counted launched as it is taken,
+      // so the bound holds across frameworks (they may pass it by one
+      // offer each).
+      while (!fw.pending.empty() && InFlight() < shared.max_in_flight) {
+        shared.tasks_launched += static_cast<uint64_t>(Fit(fw.pending.front()));
         offers.push_back(std::move(fw.pending.front()));
         fw.pending.pop_front();
       }
     }
     std::vector<scheduler::Call> calls;
-    uint64_t launched = 0;
-    for (const v1::Offer& offer : offers) calls.push_back(Answer(fw, offer, &launched));
-    shared.tasks_launched += launched;
+    for (const v1::Offer& offer : offers) calls.push_back(Answer(fw, offer));
     // One round trip for them all, as a framework that launches as fast as
     // offers come would pipeline its calls.
     Status s = fw.client->SendAll(calls);

@@ -159,10 +159,16 @@ int Run(const Options& o) {
   // measured window.
   auto quiet = [&]() -> keel::Result<ProcSample> {
     shared.paused = true;
-    for (int i = 0; i < 400; ++i) {
+    bool drained = false;
+    for (int i = 0; i < 600 && !drained; ++i) {
       const AgentCounters c = agents->Counters();
-      if (c.acks == c.updates_sent && shared.finished_acked == shared.tasks_launched) break;
-      Sleep(0.05);
+      drained = c.acks == c.updates_sent && shared.finished_acked == shared.tasks_launched;
+      if (!drained) Sleep(0.05);
+    }
+    if (!drained) {
+      return keel::Status::Error(
+          "launched tasks were not all finished and acknowledged 30 s "
+          "after launching paused");
     }
     Sleep(0.5);
     return SampleProcess(m.pid());
@@ -185,7 +191,10 @@ int Run(const Options& o) {
   shared.measuring = false;
   auto quiet_b = quiet();
   const uint64_t kept_b = shared.finished_acked;
-  if (!run_a.ok() || !run_b.ok() || !quiet_a.ok() || !quiet_b.ok() || !gen_a.ok() || !gen_b.ok()) {
+  for (const auto* q : {&quiet_a, &quiet_b}) {
+    if (!q->ok()) return Fail(q->status().message() + "\n" + m.LogTail());
+  }
+  if (!run_a.ok() || !run_b.ok() || !gen_a.ok() || !gen_b.ok()) {
     return Fail("the master is gone\n" + m.LogTail());
   }
 

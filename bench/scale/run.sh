@@ -40,6 +40,7 @@ for n in "${agents[@]}"; do
       echo "run.sh: the case of $n agents and $m frameworks failed" >&2
       exit 1
     fi
+    sed "s/^/  /" "$out" >&2  # every figure of the case, for the record
     for k in "${keys[@]}"; do
       fig[$k,$n,$m]=$(sed -n "s/^$k=//p" "$out")
     done

@@ -209,7 +209,7 @@ class Master : public std::enable_shared_from_this<Master> {
   void PingAgents();
   void MarkUnreachable(Agent& agent);
   Agent* AgentByPeer(const PeerId& peer);
-  bool SendToAgent(const Agent& agent, const TransportMessage& message);
+  bool SendToAgent(const Agent& agent, TransportMessage message);
 
   // Operator policy (master_policy.cpp).
   // Rescinds offers to `role` and its sub-roles until they fit its limits.
