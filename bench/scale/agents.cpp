@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "bench/common/bench_util.hpp"
 #include "bench/scale/scale.hpp"
 #include "keel/internal/agent_protocol.pb.h"
 #include "kernel/protocol/protocol_message.hpp"
@@ -18,14 +19,6 @@ namespace {
 
 using protocol::Pack;
 using protocol::TypeOf;
-
-v1::Resource Scalar(const char* name, double value) {
-  v1::Resource r;
-  r.set_name(name);
-  r.set_type(v1::Value::SCALAR);
-  r.mutable_scalar()->set_value(value);
-  return r;
-}
 
 // A status update's uuid: 16 bytes, the first says whether it is the
 // task's terminal update.

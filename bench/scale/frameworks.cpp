@@ -9,6 +9,7 @@
 #include <deque>
 #include <thread>
 
+#include "bench/common/bench_util.hpp"
 #include "bench/scale/scale.hpp"
 #include "keel/scheduler/scheduler_client.hpp"
 #include "keel/task_state.hpp"
@@ -19,25 +20,6 @@ namespace {
 
 using scheduler::Event;
 using scheduler::SchedulerClient;
-
-v1::Resource Scalar(const char* name, double value) {
-  v1::Resource r;
-  r.set_name(name);
-  r.set_type(v1::Value::SCALAR);
-  r.mutable_scalar()->set_value(value);
-  return r;
-}
-
-int64_t Millis(double value) { return std::llround(value * 1000.0); }
-
-int Fit(const v1::Offer& offer) {
-  int64_t cpus = 0, mem = 0;
-  for (const auto& r : offer.resources()) {
-    if (r.name() == "cpus") cpus += Millis(r.scalar().value());
-    if (r.name() == "mem") mem += Millis(r.scalar().value());
-  }
-  return static_cast<int>(std::min(cpus / Millis(kTaskCpus), mem / Millis(kTaskMem)));
-}
 
 // The agent's index, from the hostname the fleet gave it ("scale-<i>").
 int AgentIndex(const v1::Offer& offer, size_t agents) {
@@ -101,7 +83,7 @@ void FrameworkFleet::Impl::OnOffers(Framework& fw, const Event& e) {
 
 scheduler::Call FrameworkFleet::Impl::Answer(Framework& fw, const v1::Offer& offer) {
   scheduler::Call call;
-  const int n = Fit(offer);
+  const int n = Fit(offer, kTaskCpus, kTaskMem);
   v1::Filters* filters;
   if (n == 0) {
     call.set_type(scheduler::Call::DECLINE);
@@ -145,7 +127,8 @@ void FrameworkFleet::Impl::AcceptLoop(Framework& fw) {
       // so the bound holds across frameworks (they may pass it by one
       // offer each).
       while (!fw.pending.empty() && InFlight() < shared.max_in_flight) {
-        shared.tasks_launched += static_cast<uint64_t>(Fit(fw.pending.front()));
+        shared.tasks_launched +=
+            static_cast<uint64_t>(Fit(fw.pending.front(), kTaskCpus, kTaskMem));
         offers.push_back(std::move(fw.pending.front()));
         fw.pending.pop_front();
       }

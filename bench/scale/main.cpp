@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench/common/bench_util.hpp"
 #include "bench/scale/scale.hpp"
 
 namespace {
@@ -33,12 +34,6 @@ struct Options {
   int max_in_flight = 16000;
   std::string bin_dir;
 };
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
 
 int Usage(const char* self, int code) {
   std::fprintf(code ? stderr : stdout,
