@@ -11,6 +11,7 @@ PACKAGES=(
   libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev libsodium-dev libcrypt-dev
+  libjemalloc-dev              # keel-master's allocator (kernel/master/CMakeLists.txt)
   tcpdump                      # the transport-encryption test captures loopback
   clang libclang-rt-14-dev     # libFuzzer targets
   curl python3 procps iproute2

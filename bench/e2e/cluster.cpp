@@ -78,7 +78,7 @@ std::string Cluster::LogTails() const {
 }
 
 Result<std::unique_ptr<Cluster>> Cluster::Start(const std::string& bin_dir,
-                                               const std::string& isolation) {
+                                                const std::string& isolation) {
   for (const char* name : {"keel-master", "keel-agent"}) {
     if (::access((bin_dir + "/" + name).c_str(), X_OK) != 0) {
       return Status::Error("no executable " + bin_dir + "/" + name + " (see --bin_dir)");

@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "bench/common/bench_util.hpp"
 #include "bench/e2e/e2e.hpp"
 #include "keel/scheduler/scheduler_client.hpp"
 #include "keel/task_state.hpp"
@@ -25,27 +26,6 @@ using keel::scheduler::SchedulerClient;
 
 // Waits longer than an allocation round plus an agent registration.
 constexpr auto kFirstOfferTimeout = std::chrono::seconds(30);
-
-v1::Resource Scalar(const char* name, double value) {
-  v1::Resource r;
-  r.set_name(name);
-  r.set_type(v1::Value::SCALAR);
-  r.mutable_scalar()->set_value(value);
-  return r;
-}
-
-// The Keel and Mesos resource maths work in thousandths.
-int64_t Millis(double value) { return std::llround(value * 1000.0); }
-
-// How many tasks one offer holds.
-int Fit(const v1::Offer& offer) {
-  int64_t cpus = 0, mem = 0;
-  for (const auto& r : offer.resources()) {
-    if (r.name() == "cpus") cpus += Millis(r.scalar().value());
-    if (r.name() == "mem") mem += Millis(r.scalar().value());
-  }
-  return static_cast<int>(std::min(cpus / Millis(kTaskCpus), mem / Millis(kTaskMem)));
-}
 
 std::string UserName() {
   if (const passwd* pw = ::getpwuid(::getuid())) return pw->pw_name;
@@ -100,8 +80,8 @@ void AcceptLoop(SchedulerClient& client, State& st, int count) {
     // At most kTasksPerAccept per ACCEPT and kMaxInFlight launches not yet
     // RUNNING, as a framework that launches work as it arrives would: the
     // latency then measures the path, not a queue of launches on the agent.
-    const int n =
-        std::min({count - st.next_task, Fit(offer), kTasksPerAccept, kMaxInFlight - st.in_flight});
+    const int n = std::min({count - st.next_task, Fit(offer, kTaskCpus, kTaskMem), kTasksPerAccept,
+                            kMaxInFlight - st.in_flight});
     st.in_flight += n;
     std::vector<v1::TaskInfo> tasks;
     for (int i = 0; i < n; ++i) tasks.push_back(MakeTask(st.next_task + i, offer.agent_id()));

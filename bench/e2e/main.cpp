@@ -10,17 +10,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/common/bench_util.hpp"
 #include "bench/e2e/e2e.hpp"
 
 namespace {
 
 using namespace keel::bench;
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
 
 int Usage(const char* self, int code) {
   std::fprintf(code ? stderr : stdout,

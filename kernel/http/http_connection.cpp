@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <sstream>
+#include <vector>
 
 #include "kernel/http/http_server_impl.hpp"
 
@@ -53,6 +54,10 @@ Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<Server::Imp
   if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
   auto local = stream_.socket().local_endpoint(ec);
   if (!ec) local_ = local.address().to_string();
+  // Answers and events go out as soon as they are written, not held by
+  // Nagle's algorithm for the client's delayed ACK (40 ms): writes are
+  // already gathered into as few system calls as there are turns.
+  stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
 void Connection::Start() {
@@ -142,6 +147,16 @@ void Connection::SendResponse(Response response, bool keep_alive, unsigned versi
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
   out += response.body;
+  if (keep_alive && buffer_.size() > 0) {
+    // More of a pipelining client's requests are here already: their
+    // answers join this one in one write, posted after the next is handled.
+    writes_.emplace_back(std::move(out), false);
+    ReadRequest();
+    asio::post(strand_, [self = shared_from_this()] {
+      if (!self->writing_) self->WriteNext();
+    });
+    return;
+  }
   QueueWrite(std::move(out), !keep_alive);
   if (keep_alive) ReadRequest();
 }
@@ -199,17 +214,28 @@ void Connection::WriteNext() {
     return;
   }
   writing_ = true;
+  // Everything queued goes out in one gathered write (responses to
+  // pipelined requests, a burst of events on a stream), up to a close.
+  std::vector<asio::const_buffer> buffers;
+  bool close_after = false;
+  for (const auto& [bytes, close] : writes_) {
+    buffers.push_back(asio::buffer(bytes));
+    if ((close_after = close)) break;
+  }
+  in_flight_ = buffers.size();
   asio::async_write(
-      stream_.socket(), asio::buffer(writes_.front().first),
-      asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
-        bool close_after = self->writes_.front().second;
-        self->writes_.pop_front();
-        if (ec || close_after) {
-          self->Close();
-          return;
-        }
-        self->WriteNext();
-      }));
+      stream_.socket(), buffers,
+      asio::bind_executor(
+          strand_, [self = shared_from_this(), close_after](beast::error_code ec, size_t) {
+            self->writes_.erase(self->writes_.begin(),
+                                self->writes_.begin() + static_cast<ptrdiff_t>(self->in_flight_));
+            self->in_flight_ = 0;
+            if (ec || close_after) {
+              self->Close();
+              return;
+            }
+            self->WriteNext();
+          }));
 }
 
 void Connection::Close() {

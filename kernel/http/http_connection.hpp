@@ -44,6 +44,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   std::deque<std::pair<std::string, bool>> writes_;  // bytes, close after
   bool writing_ = false;
+  // How many of writes_ (from the front) the write in flight carries: all
+  // that were queued when it started, gathered into one system call.
+  size_t in_flight_ = 0;
   bool closed_ = false;
   std::shared_ptr<StreamImpl> streaming_;
   std::string remote_;

@@ -24,12 +24,15 @@ AllocatorThread::~AllocatorThread() {
   thread_.join();
 }
 
-void AllocatorThread::Post(Call call) {
+void AllocatorThread::Post(Call call, bool now) {
+  // Enough to bound the queue's memory, few enough to cost nothing.
+  constexpr size_t kWakeAt = 1024;
   {
     std::lock_guard<std::mutex> lock(mu_);
     queue_.push_back(std::move(call));
+    now = now || queue_.size() >= kWakeAt;
   }
-  wake_.notify_one();
+  if (now) wake_.notify_one();
 }
 
 void AllocatorThread::AddFramework(const FrameworkId& id, const FrameworkSpec& spec,
@@ -88,10 +91,12 @@ void AllocatorThread::UpdateQuota(const std::string& role, const Quota& quota) {
 }
 
 void AllocatorThread::Allocate(std::function<void(std::vector<Allocation>)> done) {
-  Post([this, done = std::move(done)](Allocator& allocator) mutable {
-    auto allocations = std::make_shared<std::vector<Allocation>>(allocator.Allocate());
-    to_master_([done = std::move(done), allocations] { done(std::move(*allocations)); });
-  });
+  Post(
+      [this, done = std::move(done)](Allocator& allocator) mutable {
+        auto allocations = std::make_shared<std::vector<Allocation>>(allocator.Allocate());
+        to_master_([done = std::move(done), allocations] { done(std::move(*allocations)); });
+      },
+      true);
 }
 
 void AllocatorThread::Run() {

@@ -36,6 +36,10 @@ class AllocatorThread {
   AllocatorThread& operator=(const AllocatorThread&) = delete;
 
   // The calls of keel/allocator.hpp, queued with copies of their arguments.
+  // They run in order, and no later than the next Allocate(): only that
+  // (or a long queue) wakes the thread, so that the master's stream of
+  // recovered resources costs no wake-up (a system call and a context
+  // switch) each.
   void AddFramework(const FrameworkId& id, const FrameworkSpec& spec,
                     const std::map<AgentId, Resources>& used, bool active);
   void UpdateFramework(const FrameworkId& id, const FrameworkSpec& spec);
@@ -58,7 +62,8 @@ class AllocatorThread {
   void Allocate(std::function<void(std::vector<Allocation>)> done);
 
  private:
-  void Post(Call call);
+  // Queues `call`; wakes the thread when `now` or when the queue is long.
+  void Post(Call call, bool now = false);
 
   void Run();
 

@@ -75,9 +75,16 @@ inline CompletedTask ViewOf(const Task& task) {
   return c;
 }
 
-// What is kept of `task` once it ended in `state` at `when`.
-inline CompletedTask Completed(const Task& task, v1::TaskState state, double when) {
-  CompletedTask c = ViewOf(task);
+// What is kept of `task` once it ended in `state` at `when`; takes what it
+// keeps from `task`, which is about to be dropped.
+inline CompletedTask Completed(Task&& task, v1::TaskState state, double when) {
+  CompletedTask c;
+  c.id = task.info.task_id().value();
+  c.name = std::move(*task.info.mutable_name());
+  c.agent_id = std::move(task.agent_id);
+  c.role = std::move(task.role);
+  c.resources = std::move(task.resources);
+  c.statuses = std::move(task.statuses);
   c.state = state;
   if (c.statuses.empty() || c.statuses.back().state != state) c.statuses.push_back({state, when});
   return c;

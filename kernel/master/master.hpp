@@ -234,7 +234,7 @@ class Master : public std::enable_shared_from_this<Master> {
   void AcknowledgeToAgent(const Agent& agent, const std::string& framework_id,
                           const v1::TaskStatus& status);
   Agent* AgentByPeer(const PeerId& peer);
-  bool SendToAgent(const Agent& agent, const TransportMessage& message);
+  bool SendToAgent(const Agent& agent, TransportMessage message);
 
   // Operator policy (master_policy.cpp).
   // Rescinds offers to `role` and its sub-roles until they fit its limits.

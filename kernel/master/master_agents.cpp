@@ -23,8 +23,8 @@ Agent* Master::AgentByPeer(const PeerId& peer) {
   return a == agents_.end() ? nullptr : &a->second;
 }
 
-bool Master::SendToAgent(const Agent& agent, const TransportMessage& message) {
-  return transport_.Send(agent.peer, message);
+bool Master::SendToAgent(const Agent& agent, TransportMessage message) {
+  return transport_.Send(agent.peer, std::move(message));
 }
 
 bool Master::AdmitAgent(const PeerId& peer, const internal::RegisterAgent& message) {

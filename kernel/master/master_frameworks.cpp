@@ -231,9 +231,9 @@ void Master::RemoveFramework(const std::string& framework_id, const std::string&
   framework.failover.reset();
   framework.offers.clear();
   framework.unregistered_time = NowSeconds();
-  for (const auto& [task_id, task] : framework.tasks) {
-    framework.completed_tasks.push_back(
-        Completed(task, IsTerminal(task.state) ? task.state : v1::TASK_KILLED, NowSeconds()));
+  for (auto& [task_id, task] : framework.tasks) {
+    const v1::TaskState state = IsTerminal(task.state) ? task.state : v1::TASK_KILLED;
+    framework.completed_tasks.push_back(Completed(std::move(task), state, NowSeconds()));
   }
   framework.tasks.clear();
   while (framework.completed_tasks.size() > options_.max_completed_tasks_per_framework) {

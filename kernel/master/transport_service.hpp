@@ -3,12 +3,21 @@
 // where to connect (GET /master/transport). It answers keel.internal.Ping
 // with keel.internal.Pong (same payload), the round trip agents and tools
 // use to check the link end to end.
+//
+// Channels (keel.internal.ChannelMessage, agent_protocol.proto): a
+// connection that speaks in ChannelMessages carries one agent per channel.
+// The service unwraps each into its inner message from the peer
+// "<connection>#<channel>", wraps what is sent to such a peer again, and
+// reports every channel of a lost connection lost, so the master's handlers
+// see one peer per agent whichever transport module carries them.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "keel/transport.hpp"
 #include "kernel/runtime/daemon.hpp"
@@ -39,9 +48,11 @@ class TransportService : public TransportHandler {
 
   // Where the master's message handlers register.
   runtime::MessageDispatcher& dispatcher() { return dispatcher_; }
-  // Queues `message` for `peer`; false (and logged) when the transport refuses.
+  // Queues `message` for `peer` (wrapped in a ChannelMessage for a channel's
+  // peer); false (and logged) when the transport refuses.
   bool Send(const PeerId& peer, TransportMessage message);
-  // Called on the io thread when the transport loses a peer.
+  // Called on the io thread when the transport loses a peer, and once for
+  // each channel the lost connection carried.
   void OnLost(std::function<void(const PeerId&)> fn) { on_lost_ = std::move(fn); }
 
  private:
@@ -55,6 +66,10 @@ class TransportService : public TransportHandler {
   std::shared_ptr<Transport> transport_;
   std::string endpoint_;
   std::set<PeerId> peers_;
+  // Channels heard on each connection since it connected.
+  std::unordered_map<PeerId, std::unordered_set<std::string>> channels_;
+  size_t channel_count_ = 0;
+  uint64_t malformed_channel_messages_ = 0;
   runtime::MessageDispatcher dispatcher_;
   std::function<void(const PeerId&)> on_lost_;
 };

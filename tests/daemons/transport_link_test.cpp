@@ -7,6 +7,7 @@
 #include <chrono>
 #include <thread>
 
+#include "keel/internal/agent_protocol.pb.h"
 #include "tests/support/http_client.hpp"
 #include "tests/support/local_cluster.hpp"
 #include "tests/support/subprocess.hpp"
@@ -99,6 +100,106 @@ TEST_P(TransportChoiceTest, MasterDropsAndCountsUnknownTypesAndVersions) {
                           5s))
       << HttpRequest("127.0.0.1", master_port, "GET", "/master/transport").body;
   EXPECT_EQ(HttpRequest("127.0.0.1", master_port, "GET", "/health").status, 200);
+}
+
+// One connection carries many agents, one a channel (ChannelMessage): each
+// registers and is pinged on its own channel, answers come back on it, a
+// malformed envelope is dropped and counted, and the connection's loss is
+// every channel's.
+TEST_P(TransportChoiceTest, ChannelsCarryManyAgentsOverOneConnection) {
+  LocalCluster cluster(R"({"agent_ping_timeout": "1s", "transport": {"name": ")" + GetParam() +
+                           R"(", "parameters": {"heartbeat_interval": "100ms",
+                                                "peer_timeout": "1s"}}})",
+                       false);
+  const uint16_t master_port = cluster.master_port;
+  ASSERT_TRUE(WaitForBody(master_port, "/master/transport", "tcp://", 10s))
+      << cluster.master->Stderr();
+  std::string info = HttpRequest("127.0.0.1", master_port, "GET", "/master/transport").body;
+  auto at = info.find("tcp://");
+  std::string endpoint = info.substr(at, info.find('"', at) - at);
+
+  auto side =
+      std::make_unique<TransportSide>(GetParam(), BuildDir() + "/lib/keel/modules",
+                                      R"({"heartbeat_interval": "100ms", "peer_timeout": "1s"})");
+  auto master_peer = side->OnCore([&] { return side->transport().Connect(endpoint); });
+  ASSERT_TRUE(master_peer.ok()) << master_peer.status().message();
+  Recorder& r = side->recorder();
+  ASSERT_TRUE(r.WaitFor([&] { return !r.connected_.empty(); }));
+  auto send = [&](const std::string& channel, const google::protobuf::Message& m) {
+    internal::ChannelMessage wrapped;
+    wrapped.set_channel(channel);
+    wrapped.set_type(std::string(m.GetDescriptor()->full_name()));
+    wrapped.set_version(1);
+    wrapped.set_payload(m.SerializeAsString());
+    TransportMessage out{"keel.internal.ChannelMessage", 1, wrapped.SerializeAsString()};
+    ASSERT_TRUE(side->OnCore([&] { return side->transport().Send(*master_peer, out); }).ok());
+  };
+  // What came back on `channel` of `type`, in order.
+  auto heard = [&](const std::string& channel, const std::string& type) {
+    std::vector<internal::ChannelMessage> out;
+    for (const auto& [peer, m] : r.messages_) {
+      internal::ChannelMessage c;
+      if (m.type == "keel.internal.ChannelMessage" && c.ParseFromString(m.payload) &&
+          c.channel() == channel && c.type() == type) {
+        out.push_back(c);
+      }
+    }
+    return out;
+  };
+
+  for (const char* channel : {"a1", "a2"}) {
+    internal::RegisterAgent reg;
+    reg.mutable_agent_info()->set_hostname(std::string("host-") + channel);
+    auto* cpus = reg.mutable_agent_info()->add_resources();
+    cpus->set_name("cpus");
+    cpus->set_type(v1::Value::SCALAR);
+    cpus->mutable_scalar()->set_value(2);
+    reg.set_ip("127.0.0.1");
+    send(channel, reg);
+  }
+  ASSERT_TRUE(r.WaitFor([&] {
+    return heard("a1", "keel.internal.AgentRegistered").size() == 1 &&
+           heard("a2", "keel.internal.AgentRegistered").size() == 1;
+  })) << cluster.master->Stderr();
+  {
+    std::lock_guard<std::mutex> lock(r.mu_);
+    internal::AgentRegistered one, two;
+    ASSERT_TRUE(one.ParseFromString(heard("a1", "keel.internal.AgentRegistered")[0].payload()));
+    ASSERT_TRUE(two.ParseFromString(heard("a2", "keel.internal.AgentRegistered")[0].payload()));
+    EXPECT_NE(one.agent_id().value(), two.agent_id().value());
+  }
+  EXPECT_TRUE(WaitForBody(master_port, "/master/transport", "\"channels\":2", 5s));
+  // The master pings each agent on its channel; the Ping/Pong check of the
+  // link answers on the channel it was asked on.
+  ASSERT_TRUE(r.WaitFor([&] { return !heard("a2", "keel.internal.PingAgent").empty(); }));
+  internal::PongAgent pong;
+  send("a1", pong);
+  TransportMessage ping{"keel.internal.Ping", 1, "on a1"};
+  internal::ChannelMessage wrapped;
+  wrapped.set_channel("a1");
+  wrapped.set_type(ping.type);
+  wrapped.set_payload(ping.payload);
+  TransportMessage out{"keel.internal.ChannelMessage", 1, wrapped.SerializeAsString()};
+  ASSERT_TRUE(side->OnCore([&] { return side->transport().Send(*master_peer, out); }).ok());
+  ASSERT_TRUE(r.WaitFor([&] { return !heard("a1", "keel.internal.Pong").empty(); }));
+  {
+    std::lock_guard<std::mutex> lock(r.mu_);
+    EXPECT_EQ(heard("a1", "keel.internal.Pong")[0].payload(), "on a1");
+  }
+
+  // No channel, or one with '#': dropped and counted.
+  send("", pong);
+  send("a#b", pong);
+  EXPECT_TRUE(WaitForBody(master_port, "/master/transport", "\"malformed_channel_messages\":2", 5s))
+      << HttpRequest("127.0.0.1", master_port, "GET", "/master/transport").body;
+  EXPECT_TRUE(WaitForBody(master_port, "/metrics/snapshot", "\"master/slaves_connected\":2", 5s));
+
+  // The connection goes: both agents with it.
+  side.reset();
+  EXPECT_TRUE(
+      WaitForBody(master_port, "/metrics/snapshot", "\"master/slaves_disconnected\":2", 10s))
+      << HttpRequest("127.0.0.1", master_port, "GET", "/metrics/snapshot").body;
+  EXPECT_TRUE(WaitForBody(master_port, "/master/transport", "\"channels\":0", 5s));
 }
 
 INSTANTIATE_TEST_SUITE_P(Modules, TransportChoiceTest, ::testing::Values("zmq", "tcp"),

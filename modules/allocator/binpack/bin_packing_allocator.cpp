@@ -33,8 +33,8 @@ std::vector<Allocation> BinPackingAllocator::Allocate() {
   // Agents with something free, most used first, ties by id. Sorted once per
   // step: an agent only gets busier while the step runs.
   std::vector<std::pair<double, Agent*>> agents;
-  for (auto& [id, agent] : agents_) {
-    if (agent.active && !agent.free.empty()) agents.emplace_back(Utilisation(agent), &agent);
+  for (Agent* agent : agents_with_free()) {
+    if (agent->active) agents.emplace_back(Utilisation(*agent), agent);
   }
   std::sort(agents.begin(), agents.end(), [](const auto& a, const auto& b) {
     if (a.first != b.first) return a.first > b.first;

@@ -154,6 +154,15 @@ void BookkeepingAllocator::AddAgent(const AgentId& id, const AgentSpec& spec) {
       Account(nullptr, "*", held, true);
     }
   }
+  NoteFree(agent);
+}
+
+void BookkeepingAllocator::NoteFree(Agent& agent) {
+  if (agent.free.empty()) {
+    with_free_.erase(&agent);
+  } else {
+    with_free_.insert(&agent);
+  }
 }
 
 void BookkeepingAllocator::UpdateAgent(const AgentId& id, const Resources& total) {
@@ -167,6 +176,7 @@ void BookkeepingAllocator::UpdateAgent(const AgentId& id, const Resources& total
   cluster_total_.Add(total);
   agent.free = total;
   for (const auto& [key, resources] : agent.allocated) agent.free -= resources;
+  NoteFree(agent);
 }
 
 void BookkeepingAllocator::RemoveAgent(const AgentId& id) {
@@ -181,6 +191,7 @@ void BookkeepingAllocator::RemoveAgent(const AgentId& id) {
   }
   cluster_total_.Subtract(agent.total);
   for (auto& [fid, f] : frameworks_) f.filters.ForgetAgent(id);
+  with_free_.erase(&agent);
   agents_.erase(it);
 }
 
@@ -228,6 +239,7 @@ Allocation BookkeepingAllocator::Grant(Framework& framework, const std::string& 
   auto [held, added] = agent.allocated.try_emplace({framework.id, role}, resources);
   if (!added) held->second += resources;
   agent.free -= resources;
+  NoteFree(agent);
   framework.holds_on.insert(&agent);
   Account(&framework, role, resources, true);
   return {framework.id, role, agent.id, std::move(resources)};
@@ -248,6 +260,7 @@ void BookkeepingAllocator::Release(const FrameworkId& framework, const std::stri
     }
   }
   agent.free += released;
+  NoteFree(agent);
   Account(f, role, released, false);
 }
 

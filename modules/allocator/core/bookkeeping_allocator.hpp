@@ -146,6 +146,15 @@ class BookkeepingAllocator : public Allocator {
   const AllocatorOptions& options() const { return options_; }
   std::chrono::steady_clock::time_point Now() const { return clock_(); }
 
+  // The agents with something free, by id: what a step has to walk. Kept
+  // by every change of an agent's free resources, so that a step costs
+  // what is free, not the size of the cluster. A step that grants from it
+  // walks a copy (Grant() may take an agent out).
+  struct ById {
+    bool operator()(const Agent* a, const Agent* b) const { return a->id < b->id; }
+  };
+  const std::set<Agent*, ById>& agents_with_free() const { return with_free_; }
+
   std::map<FrameworkId, Framework> frameworks_;
   std::map<AgentId, Agent> agents_;
   std::map<std::string, Role> roles_;  // "" is the root
@@ -161,6 +170,10 @@ class BookkeepingAllocator : public Allocator {
   Framework* FindFramework(const FrameworkId& id);
   bool AboveMinimum(const Resources& offer, const Framework& framework) const;
 
+  // After any change of agent.free: keeps with_free_.
+  void NoteFree(Agent& agent);
+
+  std::set<Agent*, ById> with_free_;
   AllocatorOptions options_;
   Clock clock_;
   int guaranteed_roles_ = 0;

@@ -45,7 +45,9 @@ std::vector<Allocation> HierarchicalDrfAllocator::Allocate() {
   BeginStep();
   Role& root = roles_.at("");
   std::vector<Allocation> result;
-  for (auto& [id, agent] : agents_) {
+  const std::vector<Agent*> candidates(agents_with_free().begin(), agents_with_free().end());
+  for (Agent* a : candidates) {
+    Agent& agent = *a;
     if (!agent.active) continue;
     // Keep handing out chunks of this agent until nobody takes one: one
     // role's reservation may be left after the unreserved part went.

@@ -171,6 +171,32 @@ void ZmqTransport::Enqueue(Command command) {
   }
 }
 
+void ZmqTransport::EnqueueAll(std::vector<Command> commands) {
+  if (commands.empty()) return;
+  bool was_empty;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    was_empty = commands_.empty();
+    for (auto& c : commands) commands_.push_back(std::move(c));
+  }
+  if (was_empty) {
+    uint64_t one = 1;
+    (void)!::write(wakeup_fd_, &one, sizeof(one));
+  }
+}
+
+void ZmqTransport::KickLater(const PeerId& peer) {
+  kicks_.push_back(peer);
+  if (std::exchange(kick_posted_, true)) return;
+  post_([this] {
+    kick_posted_ = false;
+    std::vector<Command> sends;
+    for (auto& p : kicks_) sends.push_back({Command::Kind::kSend, std::move(p), nullptr});
+    kicks_.clear();
+    if (!stopped_) EnqueueAll(std::move(sends));
+  });
+}
+
 Result<std::string> ZmqTransport::RunAndWait(Command command) {
   if (!thread_.joinable() || stopped_) return Status::Error("zmq: not started");
   auto promise = std::make_shared<std::promise<Result<std::string>>>();
@@ -227,7 +253,7 @@ Status ZmqTransport::Send(const PeerId& peer, TransportMessage message) {
     kick = !std::exchange(box.kicked, true);
   }
   // One command per batch: the I/O thread takes everything queued so far.
-  if (kick) Enqueue({Command::Kind::kSend, peer, nullptr});
+  if (kick) KickLater(peer);
   return Status::Ok();
 }
 

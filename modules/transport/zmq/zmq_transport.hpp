@@ -32,6 +32,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "keel/transport.hpp"
 #include "modules/transport/live_counters.hpp"
@@ -81,6 +82,12 @@ class ZmqTransport : public Transport {
   };
 
   void Enqueue(Command command);
+  // Several commands, one wake-up of the I/O thread.
+  void EnqueueAll(std::vector<Command> commands);
+  // Core strand: tells the I/O thread to take `peer`'s outbox once this turn
+  // of the core loop is over, with every other peer Sends in the turn
+  // queued for: one wake-up (a system call) a turn rather than a message.
+  void KickLater(const PeerId& peer);
   void Run();
   Result<std::string> RunAndWait(Command command);
 
@@ -99,6 +106,10 @@ class ZmqTransport : public Transport {
   // Per peer, what Send() accepted and the I/O thread has not taken yet.
   struct Outbox;
   std::map<PeerId, std::unique_ptr<Outbox>, std::less<>> outboxes_;
+
+  // Core strand only: peers to kick after this turn (KickLater).
+  std::vector<PeerId> kicks_;
+  bool kick_posted_ = false;
 
   std::atomic<bool> stopped_{false};
   LiveTransportCounters counters_;

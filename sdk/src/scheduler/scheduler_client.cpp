@@ -133,8 +133,10 @@ struct SchedulerClient::Impl {
   std::thread thread;
 
   void AckLoop();
-  // Sends `batch` back to back on `ack_channel`, then reads the answers.
-  Status SendPipelined(const std::vector<Call>& batch);
+  // Sends `batch` back to back on `channel`, then reads every answer. An
+  // error is a broken connection (closed); `refused`, when given, gets the
+  // first answer that was not 2xx.
+  Status SendPipelined(HttpChannel& channel, const std::vector<Call>& batch, std::string* refused);
   std::string RequestBody(const Call& call, std::string* stream_id);
   const char* MediaType() const {
     return options.protobuf ? "application/x-protobuf" : "application/json";
@@ -350,7 +352,9 @@ void SchedulerClient::Impl::AckLoop() {
     }
     // A lost acknowledgement costs only a resent update, which is
     // acknowledged again: no retry here beyond one fresh connection.
-    if (!SendPipelined(batch).ok()) (void)SendPipelined(batch);
+    if (!SendPipelined(ack_channel, batch, nullptr).ok()) {
+      (void)SendPipelined(ack_channel, batch, nullptr);
+    }
   }
 }
 
@@ -362,26 +366,31 @@ std::string SchedulerClient::Impl::RequestBody(const Call& given, std::string* s
   return Encode(call);
 }
 
-Status SchedulerClient::Impl::SendPipelined(const std::vector<Call>& batch) {
-  if (!ack_channel.connected()) {
-    if (auto s = ack_channel.Connect(host, port, std::chrono::seconds(10)); !s.ok()) return s;
-    ack_channel.SetReadTimeout(options.call_timeout);
+Status SchedulerClient::Impl::SendPipelined(HttpChannel& channel, const std::vector<Call>& batch,
+                                            std::string* refused) {
+  if (!channel.connected()) {
+    if (auto s = channel.Connect(host, port, std::chrono::seconds(10)); !s.ok()) return s;
+    channel.SetReadTimeout(options.call_timeout);
   }
   for (const Call& call : batch) {
     std::string sid;
     const std::string body = RequestBody(call, &sid);
-    auto s = ack_channel.Write("POST", kPath, Headers({{"Mesos-Stream-Id", sid}}), body);
+    auto s = channel.Write("POST", kPath, Headers({{"Mesos-Stream-Id", sid}}), body);
     if (!s.ok()) {
-      ack_channel.Close();
+      channel.Close();
       return s;
     }
   }
   for (size_t i = 0; i < batch.size(); ++i) {
-    auto head = ack_channel.ReadHead();
-    auto body = head.ok() ? ack_channel.ReadBody(*head) : Result<std::string>(head.status());
+    auto head = channel.ReadHead();
+    auto body = head.ok() ? channel.ReadBody(*head) : Result<std::string>(head.status());
     if (!body.ok()) {
-      ack_channel.Close();
+      channel.Close();
       return body.status();
+    }
+    if (refused && refused->empty() && head->status / 100 != 2) {
+      *refused = Call::Type_Name(batch[i].type()) + " answered " + std::to_string(head->status) +
+                 ": " + *body;
     }
   }
   return Status::Ok();
@@ -419,6 +428,18 @@ Status SchedulerClient::Impl::Post(const Call& call) {
 }
 
 Status SchedulerClient::Send(Call call) { return impl_->Post(call); }
+
+Status SchedulerClient::SendAll(const std::vector<Call>& calls) {
+  if (calls.empty()) return Status::Ok();
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->framework_id.empty()) return Status::Error("not subscribed yet");
+  }
+  std::lock_guard<std::mutex> lock(impl_->call_mu);
+  std::string refused;
+  if (auto s = impl_->SendPipelined(impl_->calls, calls, &refused); !s.ok()) return s;
+  return refused.empty() ? Status::Ok() : Status::Error(refused);
+}
 
 Status SchedulerClient::Accept(const std::vector<v1::OfferID>& offers,
                                const std::vector<v1::TaskInfo>& tasks, double refuse_seconds) {

@@ -88,6 +88,11 @@ class SchedulerClient {
   // Sends `call` with framework_id set; ok when the master answered 2xx,
   // else an error with the status code and the master's reason.
   Status Send(Call call);
+  // Sends `calls` pipelined (all written, then all answers read) on the
+  // calls' connection: one round trip for many, as for the ACCEPTs that
+  // answer one OFFERS event. Not retried: after a broken connection some may
+  // have been handled. Ok when every answer was 2xx, else the first refusal.
+  Status SendAll(const std::vector<Call>& calls);
 
   Status Accept(const std::vector<v1::OfferID>& offers, const std::vector<v1::TaskInfo>& tasks,
                 double refuse_seconds = 5.0);
