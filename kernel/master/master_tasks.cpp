@@ -147,6 +147,24 @@ void Master::OnStatusUpdate(const PeerId& peer, const internal::StatusUpdate& up
       return AcknowledgeToAgent(*agent, framework_id, status);
     }
   }
+  if (t == framework.tasks.end()) {
+    for (const CompletedTask& c : framework.completed_tasks) {
+      if (c.id != task_id) continue;
+      // Its framework has had its end (TASK_GONE when the agent came back
+      // without it, say): the agent runs it after all, its launch having
+      // been on the way. One end is all the framework gets; the task goes.
+      LOG(WARNING) << "status update " << v1::TaskState_Name(status.state()) << " of task "
+                   << task_id << " from agent " << agent->id << ", which its framework was told "
+                   << "ended (" << v1::TaskState_Name(c.state) << "); not forwarded";
+      if (!IsTerminal(status.state())) {
+        internal::KillTask kill;
+        kill.mutable_framework_id()->set_value(framework_id);
+        *kill.mutable_task_id() = status.task_id();
+        SendToAgent(*agent, protocol::Pack(kill));
+      }
+      return AcknowledgeToAgent(*agent, framework_id, status);
+    }
+  }
   if (t != framework.tasks.end()) {
     Task& task = t->second;
     const v1::TaskState before = task.state;

@@ -18,6 +18,7 @@
 #include <set>
 #include <thread>
 
+#include "keel/task_state.hpp"
 #include "tests/support/netns_cluster.hpp"
 #include "tests/support/test_framework.hpp"
 
@@ -32,22 +33,6 @@ constexpr int kTasksKept = 100;
 int EnvInt(const char* name, int fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? std::atoi(value) : fallback;
-}
-
-bool IsTerminal(v1::TaskState s) {
-  switch (s) {
-    case v1::TASK_FINISHED:
-    case v1::TASK_FAILED:
-    case v1::TASK_KILLED:
-    case v1::TASK_ERROR:
-    case v1::TASK_LOST:
-    case v1::TASK_DROPPED:
-    case v1::TASK_GONE:
-    case v1::TASK_GONE_BY_OPERATOR:
-      return true;
-    default:
-      return false;
-  }
 }
 
 // What the framework heard of each task: its own updates' terminal states,
