@@ -23,6 +23,16 @@ std::string SandboxIn(const std::string& agent_work_dir, const std::string& fram
   return "";
 }
 
+std::string WaitForSandbox(const LocalCluster& cluster, const std::string& framework_id,
+                           const std::string& task_id) {
+  for (int i = 0; i < 500; ++i) {
+    std::string sandbox = SandboxOf(cluster, framework_id, task_id);
+    if (!sandbox.empty()) return sandbox;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
+}
+
 pid_t TaskPid(const LocalCluster& cluster, const std::string& framework_id,
               const std::string& task_id) {
   return TaskPidIn(cluster.agent_work_dir(), framework_id, task_id);

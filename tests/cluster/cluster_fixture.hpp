@@ -30,6 +30,11 @@ std::string SandboxOf(const LocalCluster& cluster, const std::string& framework_
 std::string SandboxIn(const std::string& agent_work_dir, const std::string& framework_id,
                       const std::string& task_id);
 
+// SandboxOf(), waiting up to 10 s for the sandbox to exist: a task's own
+// process makes it, after the agent reported TASK_RUNNING.
+std::string WaitForSandbox(const LocalCluster& cluster, const std::string& framework_id,
+                           const std::string& task_id);
+
 // The pid a task wrote to `pid` in its sandbox (`echo $$ > pid`), waiting up
 // to 10 s for it; -1 if it never appears.
 pid_t TaskPid(const LocalCluster& cluster, const std::string& framework_id,

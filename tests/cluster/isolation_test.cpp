@@ -154,7 +154,7 @@ TEST_F(IsolationTest, ForkBombIsHeldByThePidLimitAndTheAgentKeepsServing) {
       "bomb", *offer, "echo started > started; b() { b | b & }; (b) & exec sleep 1000", 0.5, 128);
   ASSERT_TRUE(framework.Launch(*offer, bomb).ok());
   ASSERT_TRUE(framework.WaitForState("bomb", v1::TASK_RUNNING));
-  const std::string sandbox = SandboxOf(cluster, framework.client().framework_id(), "bomb");
+  const std::string sandbox = WaitForSandbox(cluster, framework.client().framework_id(), "bomb");
   ASSERT_FALSE(WaitForFile(sandbox + "/started").empty());
   const std::string pids = "/sys/fs/cgroup/pids/keel/" + ContainerIdOf(sandbox);
   // Let it hit the wall for a while.
@@ -195,7 +195,7 @@ TEST_F(IsolationTest, KillingATaskLeavesNoneOfItsDaemonizedGrandchildren) {
                                           " & echo up > up; sleep 9" + marker))
                   .ok());
   ASSERT_TRUE(framework.WaitForState("spawner", v1::TASK_RUNNING));
-  const std::string sandbox = SandboxOf(cluster, framework.client().framework_id(), "spawner");
+  const std::string sandbox = WaitForSandbox(cluster, framework.client().framework_id(), "spawner");
   ASSERT_FALSE(WaitForFile(sandbox + "/up").empty());
   for (int i = 0; i < 100 && ProcessesWith(marker).size() < 3; ++i)
     std::this_thread::sleep_for(20ms);
@@ -221,7 +221,7 @@ TEST_F(IsolationTest, PidNamespaceTaskSeesOnlyItsOwnProcesses) {
                                           " &); echo $$; ps -e -o pid=,comm= | grep -v ' ps$'"))
                   .ok());
   ASSERT_TRUE(framework.WaitForState("ps", v1::TASK_FINISHED)) << cluster.agent->Stderr();
-  const std::string sandbox = SandboxOf(cluster, framework.client().framework_id(), "ps");
+  const std::string sandbox = WaitForSandbox(cluster, framework.client().framework_id(), "ps");
   const std::string out = ReadFile(sandbox + "/stdout");
   // keel-container-init is pid 1, the task's shell pid 2; the host's
   // processes (the agent, this test) are not there.
