@@ -150,8 +150,12 @@ TEST_F(IsolationTest, ForkBombIsHeldByThePidLimitAndTheAgentKeepsServing) {
   ASSERT_TRUE(offer);
   // The leader forks the bomb once, then becomes `sleep` without forking
   // again (a fork of its own could fail under the limit and end the task).
+  // Every process of the bomb forks two and waits for them, so it only
+  // grows: one whose processes exit as they fork can level off below the
+  // limit on a busy machine now that keel-container-init reaps them at once.
   auto bomb = TestFramework::CommandTask(
-      "bomb", *offer, "echo started > started; b() { b | b & }; (b) & exec sleep 1000", 0.5, 128);
+      "bomb", *offer, "echo started > started; b() { b & b & wait; }; (b) & exec sleep 1000", 0.5,
+      128);
   ASSERT_TRUE(framework.Launch(*offer, bomb).ok());
   ASSERT_TRUE(framework.WaitForState("bomb", v1::TASK_RUNNING));
   const std::string sandbox = WaitForSandbox(cluster, framework.client().framework_id(), "bomb");
