@@ -142,20 +142,27 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
       reported.insert({fid, tid});
     }
   }
+  std::vector<std::pair<std::string, std::string>> unreported_staging;
   for (const auto& key : std::set<std::pair<std::string, std::string>>(agent.tasks)) {
     if (reported.count(key)) continue;
     auto f = frameworks_.find(key.first);
     if (f == frameworks_.end()) continue;
     auto t = f->second.tasks.find(key.second);
     if (t == f->second.tasks.end()) continue;
-    // Launched after the agent's report was sent: still on its way.
-    if (t->second.state == v1::TASK_STAGING && agent.reachable && agent.peer == peer) continue;
+    // Launched after the agent's report was sent: on its way, or lost with
+    // a connection the agent replaced. Kept, and sent again once the agent
+    // is registered: an agent that has it already ignores the copy.
+    if (t->second.state == v1::TASK_STAGING && agent.reachable && agent.peer == peer) {
+      unreported_staging.push_back(key);
+      continue;
+    }
     SendUpdate(f->second, MasterStatus(f->second, t->second.info.task_id(), id, v1::TASK_GONE,
                                        v1::TaskStatus::REASON_AGENT_RESTARTED,
                                        "Agent " + id + " re-registered without this task"));
     ForgetTask(f->second, key.second, v1::TASK_GONE);
   }
   agent.tasks = reported;
+  agent.tasks.insert(unreported_staging.begin(), unreported_staging.end());
 
   agent.peer = peer;
   agent.ip = message.ip();
@@ -191,6 +198,13 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
   reply.set_ping_interval_seconds(ping);
   reply.set_ping_timeout_seconds(ping * options_.max_agent_ping_timeouts);
   transport_.Send(peer, protocol::Pack(reply));
+  for (const auto& [fid, tid] : unreported_staging) {
+    Framework& framework = frameworks_.at(fid);
+    internal::RunTask run;
+    *run.mutable_framework() = framework.info;
+    *run.mutable_task() = framework.tasks.at(tid).info;
+    transport_.Send(peer, protocol::Pack(run));
+  }
   NotifyAgentAdded(agent);
   LOG(INFO) << (is_new ? "agent registered: " : "agent re-registered: ") << id << " ("
             << info.hostname() << ", " << agent.total.ToString() << ")";
