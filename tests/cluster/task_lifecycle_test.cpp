@@ -87,7 +87,7 @@ TEST_F(TaskLifecycleTest, KillEndsTheTaskWithTaskKilled) {
 
 TEST_F(TaskLifecycleTest, OvercommittedAndInvalidTasksGetTaskError) {
   auto offer = framework.TakeOffer();
-  ASSERT_TRUE(offer);
+  ASSERT_TRUE(offer) << cluster.master->Stderr() << cluster.agent->Stderr();
   auto greedy = TestFramework::CommandTask("greedy", *offer, "true", /*cpus=*/64);
   auto nothing = TestFramework::CommandTask("nothing", *offer, "true");
   nothing.clear_command();
