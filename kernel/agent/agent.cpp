@@ -167,6 +167,7 @@ void Agent::Register() {
     task->mutable_agent_id()->set_value(agent_id_);
     task->set_state(pending->back().state());
   }
+  for (const auto& [key, e] : executors_) *message.add_executors() = e.info;
   for (const auto& [id, framework] : frameworks_) *message.add_frameworks() = framework;
   message.set_version(KEEL_VERSION);
   message.set_ip(options_.ip);

@@ -2,13 +2,13 @@
 // with its id and the tasks it runs), runs tasks through the containerizer in
 // sandboxes, kills them on request and reports their states reliably.
 //
-// Tasks outlive the agent: each task's container and unacknowledged updates
-// are checkpointed (agent_checkpoint.hpp) before anything of them is sent,
-// and an agent started again over the same work dir recovers them
-// (agent_recovery.cpp): the containerizers reattach to the containers that
-// still run and report those that ended meanwhile, and pending updates go
-// out again. Stopping the agent (SIGTERM) leaves its tasks running; SIGUSR1
-// kills them first.
+// Tasks outlive the agent: each task's container or executor and its
+// unacknowledged updates are checkpointed (agent_checkpoint.hpp) before
+// anything of them is sent, and an agent started again over the same work dir
+// recovers them (agent_recovery.cpp): the containerizers reattach to the
+// containers that still run and report those that ended meanwhile, executors
+// subscribe again, and pending updates go out again. Stopping the agent (SIGTERM) leaves its tasks
+// running; SIGUSR1 kills them first.
 //
 // Threading: everything on the daemon's io thread.
 #pragma once
@@ -33,6 +33,7 @@
 #include "kernel/runtime/timer.hpp"
 
 namespace keel::internal {
+class TaskRecord;
 class RunTask;
 class RunTaskGroup;
 class KillTask;
@@ -57,6 +58,10 @@ struct AgentOptions {
   // An executor that has not subscribed this long after its start is
   // destroyed, its tasks failed (Mesos's executor_registration_timeout).
   std::chrono::nanoseconds executor_registration_timeout = std::chrono::minutes(1);
+  // An executor that outlived the last run and has not subscribed again
+  // this long after the agent's start is destroyed, its tasks failed
+  // (Mesos's executor_reregistration_timeout).
+  std::chrono::nanoseconds executor_reregistration_timeout = std::chrono::seconds(2);
   // SHUTDOWN to the executor, then its container destroyed this much later.
   std::chrono::nanoseconds executor_shutdown_grace = std::chrono::seconds(5);
   // keel-default-executor, which runs task groups; empty: not found.
@@ -98,8 +103,8 @@ class Agent : public std::enable_shared_from_this<Agent> {
 
   // agent_recovery.cpp.
   Status Recover();
-  // Writes the task's record (its container, its pending updates), or
-  // removes it when it has neither.
+  // Writes the task's record (its container or executor, its pending
+  // updates), or removes it when it has none of them.
   void Checkpoint(const Key& key);
   // SIGUSR1: kills every container, then stops the daemon.
   void ShutdownWithTasks();
@@ -123,6 +128,8 @@ class Agent : public std::enable_shared_from_this<Agent> {
     ContainerId container_id;
     Containerizer* containerizer = nullptr;
     std::string sandbox;
+    std::string user;
+    Resources resources;                           // its container's: its own and its first tasks'
     std::shared_ptr<runtime::EventStream> stream;  // null until it subscribes
     // LAUNCH and LAUNCH_GROUP events held until it subscribes.
     std::vector<v1::executor::Event> queued;
@@ -134,6 +141,8 @@ class Agent : public std::enable_shared_from_this<Agent> {
     std::unique_ptr<runtime::Timer> registration;  // the subscription deadline
     std::unique_ptr<runtime::Timer> shutdown;      // SHUTDOWN -> destroy
     std::unique_ptr<runtime::Timer> heartbeat;
+    // It outlived the last run and has not subscribed to this one yet.
+    bool recovered = false;
   };
   using ExecutorKey = std::pair<std::string, std::string>;  // framework id, executor id
   // A task an executor runs: its state is what the executor last reported.
@@ -143,6 +152,17 @@ class Agent : public std::enable_shared_from_this<Agent> {
     v1::TaskState state = v1::TASK_STAGING;
     std::set<std::string> seen_uuids;  // its updates the agent took
   };
+  // Writes the executor's record (agent_recovery.cpp).
+  void CheckpointExecutor(const Executor& executor);
+  // Rebuilds the executors and their tasks from their records; their
+  // containers go to the containerizers with the tasks' (agent_recovery.cpp).
+  void RecoverExecutors(std::map<std::string, std::vector<RecoveredContainer>>* by_containerizer,
+                        std::map<ContainerId, ExecutorKey>* keys);
+  // Destroys an executor that does not subscribe in time and fails its tasks
+  // with `reason`.
+  void RecoverExecutorTask(const Key& key, const internal::TaskRecord& record);
+  void StartSubscriptionDeadline(const ExecutorKey& key, std::chrono::nanoseconds timeout,
+                                 v1::TaskStatus::Reason reason);
   void OnRunTaskGroup(const internal::RunTaskGroup& run);
   // Gives `tasks` to the executor `info` names, starting it first if needed,
   // in one LAUNCH (one task, `group` false) or LAUNCH_GROUP event.
@@ -166,6 +186,10 @@ class Agent : public std::enable_shared_from_this<Agent> {
   std::optional<CallRefusal> CheckExecutorCall(const v1::executor::Call& call) const;
   void OnExecutorSubscribe(const v1::executor::Call& call,
                            std::shared_ptr<runtime::EventStream> stream);
+  // A recovered executor's re-subscription: its STAGING tasks it does not
+  // list are reported lost (dropped, to a partition-aware framework).
+  void DropTasksUnknownToExecutor(const ExecutorKey& key,
+                                  const std::set<std::string>& unacknowledged_tasks);
   std::optional<CallRefusal> OnExecutorUpdate(const v1::executor::Call& call);
   void OnExecutorMessage(const v1::executor::Call& call);
   void OnFrameworkMessage(const std::string& framework_id, const std::string& executor_id,

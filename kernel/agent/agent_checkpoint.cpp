@@ -44,6 +44,46 @@ Status WriteByRename(const std::string& path, const std::string& content) {
   return Status::Ok();
 }
 
+// A record is whole and names what it is about, else it is not used.
+bool Complete(const internal::TaskRecord& r) { return r.has_task() && r.has_framework(); }
+bool Complete(const internal::ExecutorRecord& r) {
+  return r.has_executor() && r.has_framework() && !r.container_id().empty();
+}
+
+template <typename Record>
+std::map<std::string, Record> ReadRecords(const std::string& dir) {
+  std::map<std::string, Record> records;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::string path = entry.path().string();
+    if (name.ends_with(".tmp")) {
+      // A write the agent did not finish: the record before it stands.
+      std::filesystem::remove(entry.path(), ec);
+      continue;
+    }
+    if (name.ends_with(".unreadable")) continue;
+    bool ok = false;
+    Record record;
+    const std::string content = ReadWholeFile(path, &ok);
+    if (!ok || !record.ParsePartialFromString(content) || !Complete(record)) {
+      LOG(ERROR) << "checkpointed record " << path << " cannot be read; moved aside to " << path
+                 << ".unreadable";
+      std::filesystem::rename(entry.path(), path + ".unreadable", ec);
+      continue;
+    }
+    records.emplace(name, std::move(record));
+  }
+  return records;
+}
+
+void ClearDirectory(const std::string& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::filesystem::remove(entry.path(), ec);
+  }
+}
+
 }  // namespace
 
 std::string HostBootId() {
@@ -54,12 +94,16 @@ std::string HostBootId() {
 }
 
 AgentCheckpoint::AgentCheckpoint(const std::string& work_dir)
-    : meta_dir_(work_dir + "/meta"), tasks_dir_(work_dir + "/meta/tasks") {}
+    : meta_dir_(work_dir + "/meta"),
+      tasks_dir_(work_dir + "/meta/tasks"),
+      executors_dir_(work_dir + "/meta/executors") {}
 
 Result<bool> AgentCheckpoint::Open() {
-  std::error_code ec;
-  std::filesystem::create_directories(tasks_dir_, ec);
-  if (ec) return Status::Error("cannot create " + tasks_dir_ + ": " + ec.message());
+  for (const std::string& dir : {tasks_dir_, executors_dir_}) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::Error("cannot create " + dir + ": " + ec.message());
+  }
   const std::string boot_file = meta_dir_ + "/boot_id";
   bool had = false;
   const std::string recorded = ReadWholeFile(boot_file, &had);
@@ -72,46 +116,34 @@ Result<bool> AgentCheckpoint::Open() {
   return same_boot;
 }
 
-std::map<std::string, internal::TaskRecord> AgentCheckpoint::ReadAll() const {
-  std::map<std::string, internal::TaskRecord> records;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(tasks_dir_, ec)) {
-    const std::string name = entry.path().filename().string();
-    const std::string path = entry.path().string();
-    if (name.ends_with(".tmp")) {
-      // A write the agent did not finish: the record before it stands.
-      std::filesystem::remove(entry.path(), ec);
-      continue;
-    }
-    if (name.ends_with(".unreadable")) continue;
-    bool ok = false;
-    internal::TaskRecord record;
-    const std::string content = ReadWholeFile(path, &ok);
-    if (!ok || !record.ParsePartialFromString(content) || !record.has_task() ||
-        !record.has_framework()) {
-      LOG(ERROR) << "checkpointed task record " << path << " cannot be read; moved aside to "
-                 << path << ".unreadable";
-      std::filesystem::rename(entry.path(), path + ".unreadable", ec);
-      continue;
-    }
-    records.emplace(name, std::move(record));
-  }
-  return records;
+std::map<std::string, internal::TaskRecord> AgentCheckpoint::ReadTasks() const {
+  return ReadRecords<internal::TaskRecord>(tasks_dir_);
+}
+
+std::map<std::string, internal::ExecutorRecord> AgentCheckpoint::ReadExecutors() const {
+  return ReadRecords<internal::ExecutorRecord>(executors_dir_);
 }
 
 Status AgentCheckpoint::Write(const std::string& name, const internal::TaskRecord& record) const {
   return WriteByRename(tasks_dir_ + "/" + name, record.SerializePartialAsString());
 }
 
-void AgentCheckpoint::Remove(const std::string& name) const {
+Status AgentCheckpoint::Write(const std::string& name,
+                              const internal::ExecutorRecord& record) const {
+  return WriteByRename(executors_dir_ + "/" + name, record.SerializePartialAsString());
+}
+
+void AgentCheckpoint::RemoveTask(const std::string& name) const {
   ::unlink((tasks_dir_ + "/" + name).c_str());
 }
 
+void AgentCheckpoint::RemoveExecutor(const std::string& name) const {
+  ::unlink((executors_dir_ + "/" + name).c_str());
+}
+
 void AgentCheckpoint::Clear() const {
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(tasks_dir_, ec)) {
-    std::filesystem::remove(entry.path(), ec);
-  }
+  ClearDirectory(tasks_dir_);
+  ClearDirectory(executors_dir_);
 }
 
 }  // namespace keel::agent

@@ -4,7 +4,9 @@
 //                       record from before a reboot describes containers
 //                       that no longer exist;
 //   meta/tasks/<name>   one keel.internal.TaskRecord per task that has a
-//                       container or unacknowledged updates.
+//                       container, an executor or unacknowledged updates;
+//   meta/executors/<container id>
+//                       one keel.internal.ExecutorRecord per executor.
 //
 // Records are written whole by rename and not synced: they must survive the
 // agent's death, which leaves the page cache intact; a machine's crash ends
@@ -23,20 +25,25 @@ class AgentCheckpoint {
  public:
   explicit AgentCheckpoint(const std::string& work_dir);
 
-  // Makes meta/tasks/. False when the records there were written before the
-  // host last booted (they are removed then): nothing of them runs.
+  // Makes meta/tasks/ and meta/executors/. False when the records there
+  // were written before the host last booted (they are removed then):
+  // nothing of them runs.
   Result<bool> Open();
   // Every record, by name. A record that cannot be read is logged and
-  // moved aside (meta/tasks/<name>.unreadable), never silently dropped.
-  std::map<std::string, internal::TaskRecord> ReadAll() const;
+  // moved aside (<name>.unreadable), never silently dropped.
+  std::map<std::string, internal::TaskRecord> ReadTasks() const;
+  std::map<std::string, internal::ExecutorRecord> ReadExecutors() const;
   Status Write(const std::string& name, const internal::TaskRecord& record) const;
-  void Remove(const std::string& name) const;
+  Status Write(const std::string& name, const internal::ExecutorRecord& record) const;
+  void RemoveTask(const std::string& name) const;
+  void RemoveExecutor(const std::string& name) const;
   // Removes every record (recover=cleanup; a host that rebooted).
   void Clear() const;
 
  private:
   std::string meta_dir_;
   std::string tasks_dir_;
+  std::string executors_dir_;
 };
 
 // The host's boot id (/proc/sys/kernel/random/boot_id); empty if unknown.

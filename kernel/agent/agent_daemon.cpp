@@ -69,6 +69,14 @@ AgentOptions OptionsOf(const config::AgentConfig& c, std::vector<std::string>* e
   o.executor_registration_timeout =
       runtime::DurationField("executor_registration_timeout", c.executor_registration_timeout(),
                              o.executor_registration_timeout, false, errors);
+  o.executor_reregistration_timeout =
+      runtime::DurationField("executor_reregistration_timeout", c.executor_reregistration_timeout(),
+                             o.executor_reregistration_timeout, false, errors);
+  if (o.executor_reregistration_timeout > std::chrono::seconds(15)) {
+    // Mesos's bound: executors of the last run wait for the agent, and
+    // frameworks for their tasks' news, this long at most.
+    errors->push_back("field 'executor_reregistration_timeout': at most 15s");
+  }
   o.executor_shutdown_grace =
       runtime::DurationField("executor_shutdown_grace_period", c.executor_shutdown_grace_period(),
                              o.executor_shutdown_grace, true, errors);

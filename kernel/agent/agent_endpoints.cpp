@@ -2,6 +2,7 @@
 // /slave(1)/state and /state.json) and GET /monitor/statistics (also
 // /monitor/statistics.json), the usage of every running container as the
 // containerizer and its isolators measure it.
+#include "keel/task_state.hpp"
 #include "kernel/agent/agent.hpp"
 #include "kernel/http/http_server.hpp"
 #include "kernel/protocol/resource_conversion.hpp"
@@ -57,6 +58,40 @@ std::string Agent::StateJson() const {
       w.Key("completed_tasks").BeginArray().EndArray();
       w.EndObject();
     }
+    // Executors the frameworks named, with the tasks they run.
+    for (const auto& [key, e] : executors_) {
+      if (key.first != framework_id) continue;
+      w.BeginObject();
+      w.Field("id", key.second);
+      w.Field("name", e.info.name());
+      w.Field("source", e.info.source());
+      w.Field("container", e.container_id);
+      w.Field("directory", e.sandbox);
+      w.Key("resources");
+      runtime::WriteModelResources(w, e.resources);
+      for (const bool ended : {false, true}) {
+        w.Key(ended ? "completed_tasks" : "tasks").BeginArray();
+        for (const auto& [task_key, t] : executor_tasks_) {
+          if (task_key.first != framework_id || t.executor_id != key.second) continue;
+          if (IsTerminal(t.state) != ended) continue;
+          Resources resources;
+          if (auto r = protocol::FromProto(t.task.resources()); r.ok()) resources = *r;
+          w.BeginObject();
+          w.Field("id", task_key.second);
+          w.Field("name", t.task.name());
+          w.Field("framework_id", framework_id);
+          w.Field("executor_id", key.second);
+          w.Field("slave_id", agent_id_);
+          w.Field("state", v1::TaskState_Name(t.state));
+          w.Key("resources");
+          runtime::WriteModelResources(w, resources);
+          w.EndObject();
+        }
+        w.EndArray();
+      }
+      w.Key("queued_tasks").BeginArray().EndArray();
+      w.EndObject();
+    }
     w.EndArray();
     w.Key("completed_executors").BeginArray().EndArray();
     w.EndObject();
@@ -70,15 +105,32 @@ std::string Agent::StateJson() const {
 std::string Agent::StatisticsJson() const {
   JsonWriter w;
   w.BeginArray();
+  // One entry per container: each command task's, each executor's.
+  struct Entry {
+    const std::string& framework_id;
+    std::string executor_id, executor_name, source;
+    Containerizer* containerizer;
+    const ContainerId& container_id;
+  };
+  std::vector<Entry> entries;
   for (const auto& [key, c] : containers_) {
-    auto usage = c.containerizer->Usage(c.container_id);
+    const std::string& id = c.task.task_id().value();
+    entries.push_back(Entry{key.first, id, "Command Executor (Task: " + id + ")", id,
+                            c.containerizer, c.container_id});
+  }
+  for (const auto& [key, e] : executors_) {
+    entries.push_back(Entry{key.first, key.second, e.info.name(), e.info.source(), e.containerizer,
+                            e.container_id});
+  }
+  for (const Entry& entry : entries) {
+    auto usage = entry.containerizer->Usage(entry.container_id);
     if (!usage.ok()) continue;  // exited a moment ago
     const ResourceStatistics& s = *usage;
     w.BeginObject();
-    w.Field("executor_id", c.task.task_id().value());
-    w.Field("executor_name", "Command Executor (Task: " + c.task.task_id().value() + ")");
-    w.Field("framework_id", key.first);
-    w.Field("source", c.task.task_id().value());
+    w.Field("executor_id", entry.executor_id);
+    w.Field("executor_name", entry.executor_name);
+    w.Field("framework_id", entry.framework_id);
+    w.Field("source", entry.source);
     w.Key("statistics").BeginObject();
     w.Field("timestamp", s.timestamp);
     w.Field("cpus_user_time_secs", s.cpus_user_time_secs);

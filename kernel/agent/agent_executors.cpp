@@ -29,6 +29,8 @@ std::string MesosDuration(std::chrono::nanoseconds d) {
 }
 
 constexpr auto kExecutorHeartbeat = std::chrono::seconds(30);
+// How long an executor waits for a restarted agent (Mesos's recovery_timeout).
+constexpr std::chrono::nanoseconds kExecutorRecoveryTimeout = std::chrono::minutes(15);
 
 }  // namespace
 
@@ -96,6 +98,7 @@ void Agent::RunOnExecutor(const v1::FrameworkInfo& framework, const v1::Executor
     executor->tasks.insert(key.second);
     // /files and keelctl logs find a task's files in its executor's sandbox.
     sandboxes_[key] = executor->sandbox;
+    Checkpoint(key);
   }
   if (group) {
     event.set_type(Event::LAUNCH_GROUP);
@@ -166,7 +169,13 @@ Agent::Executor* Agent::StartExecutor(const v1::FrameworkInfo& framework,
   set("AGENT_ID", agent_id_);
   set("DIRECTORY", e.sandbox);
   set("SANDBOX", e.sandbox);
-  set("CHECKPOINT", framework.checkpoint() ? "1" : "0");
+  // Keel's agent checkpoints every framework's tasks and executors (Mesos's,
+  // only those of frameworks that ask): an executor should always wait for
+  // a restarted agent, and try often enough to subscribe again within the
+  // agent's executor_reregistration_timeout.
+  set("CHECKPOINT", "1");
+  set("RECOVERY_TIMEOUT", MesosDuration(kExecutorRecoveryTimeout));
+  set("SUBSCRIPTION_BACKOFF_MAX", MesosDuration(options_.executor_reregistration_timeout / 4));
   set("EXECUTOR_SHUTDOWN_GRACE_PERIOD", MesosDuration(options_.executor_shutdown_grace));
   env["MESOS_SLAVE_ID"] = agent_id_;
 
@@ -182,6 +191,10 @@ Agent::Executor* Agent::StartExecutor(const v1::FrameworkInfo& framework,
     return nullptr;
   }
   e.containerizer = containerizer;
+  e.user = launch.config.user;
+  e.resources = launch.config.resources;
+  // Before the container exists, as for a task's (Agent::OnRunTask).
+  CheckpointExecutor(e);
 
   const ExecutorKey key{framework_id, executor_id};
   std::weak_ptr<Agent> weak = weak_from_this();
@@ -189,6 +202,7 @@ Agent::Executor* Agent::StartExecutor(const v1::FrameworkInfo& framework,
     if (auto self = weak.lock()) self->OnExecutorExit(key, t);
   });
   if (!launched.ok()) {
+    checkpoint_.RemoveExecutor(e.container_id);
     *error = launched.message();
     return nullptr;
   }
@@ -197,21 +211,32 @@ Agent::Executor* Agent::StartExecutor(const v1::FrameworkInfo& framework,
   // /files serves .../executors/<executor id>/runs/... from its sandbox.
   sandboxes_[{framework_id, executor_id}] = e.sandbox;
   Executor& executor = executors_.emplace(key, std::move(e)).first->second;
-  const auto timeout = options_.executor_registration_timeout;
-  executor.registration->Start(timeout, [weak, key, timeout] {
+  StartSubscriptionDeadline(key, options_.executor_registration_timeout,
+                            v1::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT);
+  return &executor;
+}
+
+void Agent::StartSubscriptionDeadline(const ExecutorKey& key, std::chrono::nanoseconds timeout,
+                                      v1::TaskStatus::Reason reason) {
+  auto it = executors_.find(key);
+  if (it == executors_.end()) return;
+  std::weak_ptr<Agent> weak = weak_from_this();
+  it->second.registration->Start(timeout, [weak, key, timeout, reason] {
     auto self = weak.lock();
     if (!self) return;
     auto it = self->executors_.find(key);
     if (it == self->executors_.end() || it->second.stream) return;
     Executor& late = it->second;
-    LOG(WARNING) << "executor " << key.second << " of framework " << key.first
-                 << " did not subscribe in time; destroying it";
-    late.end_reason = v1::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT;
-    late.end_message = "Executor did not subscribe within " +
-                       MesosDuration(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout));
+    const bool again = reason == v1::TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT;
+    LOG(WARNING) << "executor " << key.second << " of framework " << key.first << " did not "
+                 << (again ? "subscribe again after the agent's restart" : "subscribe")
+                 << " in time; destroying it";
+    late.end_reason = reason;
+    late.end_message = std::string(again ? "Executor did not subscribe again within "
+                                         : "Executor did not subscribe within ") +
+                       MesosDuration(timeout);
     (void)late.containerizer->Destroy(late.container_id);
   });
-  return &executor;
 }
 
 void Agent::SendToExecutor(Executor& executor, const v1::executor::Event& event) {
@@ -233,6 +258,7 @@ void Agent::OnExecutorSubscribe(const v1::executor::Call& call,
   if (executor.stream) executor.stream->Close();  // a re-subscription replaces it
   executor.stream = std::move(stream);
   executor.registration->Cancel();
+  const bool reconnecting = std::exchange(executor.recovered, false);
 
   Event subscribed;
   subscribed.set_type(Event::SUBSCRIBED);
@@ -252,6 +278,7 @@ void Agent::OnExecutorSubscribe(const v1::executor::Call& call,
   std::set<std::string> known;
   for (const auto& task : call.subscribe().unacknowledged_tasks())
     known.insert(task.task_id().value());
+  const std::set<std::string> unacknowledged_tasks = known;
   for (const auto& update : call.subscribe().unacknowledged_updates()) {
     known.insert(update.status().task_id().value());
   }
@@ -272,6 +299,7 @@ void Agent::OnExecutorSubscribe(const v1::executor::Call& call,
                    << ": an unacknowledged update it re-sent: " << refused->reason;
     }
   }
+  if (reconnecting) DropTasksUnknownToExecutor(key, unacknowledged_tasks);
   std::vector<Event> queued = std::move(executor.queued);
   executor.queued.clear();
   for (Event& event : queued) {
@@ -282,7 +310,33 @@ void Agent::OnExecutorSubscribe(const v1::executor::Call& call,
   }
 
   HeartbeatExecutor(key);
-  LOG(INFO) << "executor " << key.second << " of framework " << key.first << " subscribed";
+  LOG(INFO) << "executor " << key.second << " of framework " << key.first
+            << (reconnecting ? " subscribed again after the agent's restart" : " subscribed");
+  if (reconnecting && executor.tasks.empty() && executor.queued.empty()) {
+    ShutdownExecutor(executor, "it has no tasks left");
+  }
+}
+
+void Agent::DropTasksUnknownToExecutor(const ExecutorKey& key,
+                                       const std::set<std::string>& unacknowledged_tasks) {
+  // As Mesos's agent: a task still STAGING that the executor does not list
+  // never reached it (the agent died between launch and delivery), and the
+  // LAUNCH is not sent again.
+  const auto& framework = frameworks_[key.first];
+  const bool partition_aware = std::any_of(
+      framework.capabilities().begin(), framework.capabilities().end(),
+      [](const auto& c) { return c.type() == v1::FrameworkInfo::Capability::PARTITION_AWARE; });
+  Executor& executor = executors_.at(key);
+  for (auto& [task_key, task] : executor_tasks_) {
+    if (task_key.first != key.first || task.executor_id != key.second ||
+        task.state != v1::TASK_STAGING || unacknowledged_tasks.count(task_key.second) != 0) {
+      continue;
+    }
+    executor.tasks.erase(task_key.second);
+    task.state = partition_aware ? v1::TASK_DROPPED : v1::TASK_LOST;
+    SendStatus(key.first, task.task.task_id(), task.state, v1::TaskStatus::REASON_AGENT_RESTARTED,
+               "Task launched during agent restart");
+  }
 }
 
 void Agent::HeartbeatExecutor(const ExecutorKey& key) {
@@ -363,6 +417,7 @@ void Agent::OnExecutorUpdateAcknowledged(const Key& key) {
   if (task != executor_tasks_.end() && IsTerminal(task->second.state) &&
       !updates_.HasPending(key.first, key.second)) {
     executor_tasks_.erase(task);
+    Checkpoint(key);  // removes its record
   }
 }
 
@@ -393,6 +448,20 @@ void Agent::KillOnExecutor(const Key& key, const internal::KillTask& kill) {
   auto it = executors_.find({key.first, task->second.executor_id});
   if (it == executors_.end()) return;
   Executor& executor = it->second;
+  Event event;
+  event.set_type(Event::KILL);
+  *event.mutable_kill()->mutable_task_id() = kill.task_id();
+  if (kill.has_kill_policy()) {
+    *event.mutable_kill()->mutable_kill_policy() = kill.kill_policy();
+  } else if (task->second.task.has_kill_policy()) {
+    *event.mutable_kill()->mutable_kill_policy() = task->second.task.kill_policy();
+  }
+  if (!executor.stream && executor.recovered) {
+    // It runs the task and is expected back (the agent restarted): the
+    // kill waits for its subscription.
+    executor.queued.push_back(event);
+    return;
+  }
   if (!executor.stream) {
     // Never delivered: the agent ends it itself, as Mesos does.
     for (auto q = executor.queued.begin(); q != executor.queued.end();) {
@@ -408,20 +477,13 @@ void Agent::KillOnExecutor(const Key& key, const internal::KillTask& kill) {
                "Killed before the executor subscribed");
     return;
   }
-  Event event;
-  event.set_type(Event::KILL);
-  *event.mutable_kill()->mutable_task_id() = kill.task_id();
-  if (kill.has_kill_policy()) {
-    *event.mutable_kill()->mutable_kill_policy() = kill.kill_policy();
-  } else if (task->second.task.has_kill_policy()) {
-    *event.mutable_kill()->mutable_kill_policy() = task->second.task.kill_policy();
-  }
   executor.stream->Send(event);
 }
 
 void Agent::ShutdownExecutor(Executor& executor, const std::string& why) {
   if (executor.shutting_down) return;
   executor.shutting_down = true;
+  CheckpointExecutor(executor);
   LOG(INFO) << "shutting down executor " << executor.info.executor_id().value() << " of framework "
             << executor.framework_id << ": " << why;
   if (executor.stream) {
@@ -444,6 +506,7 @@ void Agent::OnExecutorExit(const ExecutorKey& key, const ContainerTermination& t
   if (it == executors_.end()) return;
   Executor executor = std::move(it->second);
   executors_.erase(it);
+  checkpoint_.RemoveExecutor(executor.container_id);
   if (executor.stream) executor.stream->Close();
   LOG(INFO) << "executor " << key.second << " of framework " << key.first
             << " ended: " << termination.message;
@@ -464,12 +527,17 @@ void Agent::OnExecutorExit(const ExecutorKey& key, const ContainerTermination& t
       ++task;
       continue;
     }
-    if (!IsTerminal(task->second.state)) {
-      task->second.state = v1::TASK_FAILED;
-      SendStatus(key.first, task->second.task.task_id(), v1::TASK_FAILED, reason, message);
-    }
-    // What is still to be acknowledged stays with the update manager.
+    const Key task_key = task->first;
+    const bool ended = IsTerminal(task->second.state);
+    // What is still to be acknowledged stays with the update manager, and
+    // the task with the agent's records until it is.
+    ended_tasks_[task_key] = task->second.task;
     task = executor_tasks_.erase(task);
+    if (!ended) {
+      SendStatus(key.first, ended_tasks_[task_key].task_id(), v1::TASK_FAILED, reason, message);
+    } else {
+      Checkpoint(task_key);
+    }
   }
 
   internal::ExecutorExited exited;

@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
 
+#include "keel/task_state.hpp"
 #include "kernel/agent/agent.hpp"
 #include "kernel/protocol/resource_conversion.hpp"
 #include "kernel/runtime/uuid.hpp"
@@ -28,11 +29,12 @@ std::string Agent::NameOf(const Containerizer* containerizer) const {
 
 void Agent::Checkpoint(const Key& key) {
   auto c = containers_.find(key);
+  auto on_executor = executor_tasks_.find(key);
   const std::deque<v1::TaskStatus>* pending = updates_.Pending(key.first, key.second);
   auto named = records_.find(key);
-  if (c == containers_.end() && pending == nullptr) {
+  if (c == containers_.end() && on_executor == executor_tasks_.end() && pending == nullptr) {
     if (named != records_.end()) {
-      checkpoint_.Remove(named->second);
+      checkpoint_.RemoveTask(named->second);
       records_.erase(named);
     }
     ended_tasks_.erase(key);
@@ -51,6 +53,11 @@ void Agent::Checkpoint(const Key& key) {
     record.set_sandbox(c->second.sandbox);
     record.set_state(c->second.state);
     record.set_killing(c->second.killing);
+  } else if (on_executor != executor_tasks_.end()) {
+    *record.mutable_task() = on_executor->second.task;
+    record.set_executor_id(on_executor->second.executor_id);
+    record.set_state(on_executor->second.state);
+    for (const std::string& uuid : on_executor->second.seen_uuids) record.add_seen_uuids(uuid);
   } else if (auto ended = ended_tasks_.find(key); ended != ended_tasks_.end()) {
     *record.mutable_task() = ended->second;
   } else {
@@ -71,6 +78,66 @@ void Agent::Checkpoint(const Key& key) {
   }
 }
 
+void Agent::CheckpointExecutor(const Executor& executor) {
+  internal::ExecutorRecord record;
+  if (auto f = frameworks_.find(executor.framework_id); f != frameworks_.end()) {
+    *record.mutable_framework() = f->second;
+  } else {
+    record.mutable_framework()->mutable_id()->set_value(executor.framework_id);
+  }
+  *record.mutable_executor() = executor.info;
+  record.set_container_id(executor.container_id);
+  record.set_containerizer(NameOf(executor.containerizer));
+  record.set_sandbox(executor.sandbox);
+  record.set_user(executor.user);
+  protocol::ToProto(executor.resources, record.mutable_resources());
+  record.set_shutting_down(executor.shutting_down);
+  if (Status s = checkpoint_.Write(executor.container_id, record); !s.ok()) {
+    LOG(ERROR) << "cannot checkpoint executor " << executor.info.executor_id().value()
+               << " of framework " << executor.framework_id << ": " << s.message();
+  }
+}
+
+void Agent::RecoverExecutors(
+    std::map<std::string, std::vector<RecoveredContainer>>* by_containerizer,
+    std::map<ContainerId, ExecutorKey>* keys) {
+  for (auto& [name, record] : checkpoint_.ReadExecutors()) {
+    const ExecutorKey key{record.framework().id().value(), record.executor().executor_id().value()};
+    if (record.framework().has_name()) frameworks_[key.first] = record.framework();
+    Executor e;
+    e.framework_id = key.first;
+    e.info = record.executor();
+    e.container_id = record.container_id();
+    e.sandbox = record.sandbox();
+    e.user = record.user();
+    if (auto r = protocol::FromProto(record.resources()); r.ok()) e.resources = *r;
+    e.shutting_down = record.shutting_down();
+    e.recovered = true;
+    for (const auto& [n, containerizer] : containerizers_) {
+      if (n == record.containerizer()) e.containerizer = containerizer.get();
+    }
+    if (e.containerizer == nullptr) {
+      // Its tasks are failed below, as tasks of an executor that is gone.
+      LOG(ERROR) << "executor " << key.second << " ran in containerizer '" << record.containerizer()
+                 << "', which this agent no longer loads";
+      checkpoint_.RemoveExecutor(name);
+      continue;
+    }
+    e.registration = std::make_unique<runtime::Timer>(daemon_.io());
+    e.shutdown = std::make_unique<runtime::Timer>(daemon_.io());
+    e.heartbeat = std::make_unique<runtime::Timer>(daemon_.io());
+    RecoveredContainer recovered;
+    recovered.id = e.container_id;
+    recovered.config.sandbox_dir = e.sandbox;
+    recovered.config.user = e.user;
+    recovered.config.resources = e.resources;
+    (*by_containerizer)[record.containerizer()].push_back(std::move(recovered));
+    (*keys)[e.container_id] = key;
+    sandboxes_[key] = e.sandbox;
+    executors_.emplace(key, std::move(e));
+  }
+}
+
 Status Agent::Recover() {
   Result<bool> same_boot = checkpoint_.Open();
   if (!same_boot.ok())
@@ -85,8 +152,10 @@ Status Agent::Recover() {
 
   std::map<std::string, std::vector<RecoveredContainer>> by_containerizer;
   std::map<ContainerId, Key> keys;
+  std::map<ContainerId, ExecutorKey> executor_keys;
+  RecoverExecutors(&by_containerizer, &executor_keys);
   size_t updates = 0;
-  for (auto& [name, record] : checkpoint_.ReadAll()) {
+  for (auto& [name, record] : checkpoint_.ReadTasks()) {
     const Key key{record.framework().id().value(), record.task().task_id().value()};
     if (record.framework().has_name()) frameworks_[key.first] = record.framework();
     records_[key] = name;
@@ -94,7 +163,9 @@ Status Agent::Recover() {
                                        record.pending_updates().end());
     updates += pending.size();
     updates_.Restore(key.first, std::move(pending));
-    if (record.container_id().empty()) {
+    if (!record.executor_id().empty()) {
+      RecoverExecutorTask(key, record);
+    } else if (record.container_id().empty()) {
       if (record.task().has_name()) ended_tasks_[key] = record.task();
     } else {
       Container c;
@@ -135,10 +206,14 @@ Status Agent::Recover() {
   for (const auto& [name, containerizer] : containerizers_) {
     const std::vector<RecoveredContainer>& listed = by_containerizer[name];
     Status s = containerizer->Recover(
-        listed, [weak, keys](const ContainerId& id, const ContainerTermination& t) {
+        listed, [weak, keys, executor_keys](const ContainerId& id, const ContainerTermination& t) {
           auto self = weak.lock();
-          auto key = keys.find(id);
-          if (self && key != keys.end()) self->OnContainerExit(key->second, t);
+          if (!self) return;
+          if (auto key = keys.find(id); key != keys.end()) {
+            self->OnContainerExit(key->second, t);
+          } else if (auto ekey = executor_keys.find(id); ekey != executor_keys.end()) {
+            self->OnExecutorExit(ekey->second, t);
+          }
         });
     if (s.ok()) continue;
     if (listed.empty()) {
@@ -148,6 +223,13 @@ Status Agent::Recover() {
     LOG(ERROR) << "containerizer '" << name << "' cannot recover its " << listed.size()
                << " containers: " << s.message() << "; reporting their tasks lost";
     for (const RecoveredContainer& r : listed) {
+      if (auto ekey = executor_keys.find(r.id); ekey != executor_keys.end()) {
+        ContainerTermination lost;
+        lost.message = "the agent restarted and containerizer '" + name +
+                       "' could not reattach to the executor: " + s.message();
+        OnExecutorExit(ekey->second, lost);
+        continue;
+      }
       const Key key = keys.at(r.id);
       const v1::TaskID task_id = containers_.at(key).task.task_id();
       containers_.erase(key);
@@ -156,9 +238,9 @@ Status Agent::Recover() {
                      "' could not reattach to the task: " + s.message());
     }
   }
-  if (!containers_.empty() || updates > 0) {
-    LOG(INFO) << "recovered " << containers_.size() << " containers and " << updates
-              << " unacknowledged status updates from the last run";
+  if (!containers_.empty() || !executors_.empty() || updates > 0) {
+    LOG(INFO) << "recovered " << containers_.size() << " task containers, " << executors_.size()
+              << " executors and " << updates << " unacknowledged status updates from the last run";
   }
 
   if (options_.recover_cleanup) {
@@ -176,6 +258,14 @@ Status Agent::Recover() {
       SendStatus(key.first, c.task.task_id(), v1::TASK_RUNNING, std::nullopt, "");
     }
   }
+  for (auto& [key, e] : executors_) {
+    if (e.shutting_down) {
+      (void)e.containerizer->Destroy(e.container_id);
+    } else {
+      StartSubscriptionDeadline(key, options_.executor_reregistration_timeout,
+                                v1::TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+    }
+  }
 
   auto usr1 = std::make_shared<boost::asio::signal_set>(daemon_.io(), SIGUSR1);
   usr1->async_wait([weak](const boost::system::error_code& ec, int) {
@@ -186,6 +276,31 @@ Status Agent::Recover() {
   });
   usr1_ = usr1;
   return Status::Ok();
+}
+
+void Agent::RecoverExecutorTask(const Key& key, const internal::TaskRecord& record) {
+  auto executor = executors_.find({key.first, record.executor_id()});
+  if (executor == executors_.end()) {
+    // Its executor's record is gone (it ended as the agent died) or its
+    // containerizer is: the task ended with it.
+    ended_tasks_[key] = record.task();
+    if (!IsTerminal(record.state())) {
+      SendStatus(key.first, record.task().task_id(), v1::TASK_FAILED,
+                 v1::TaskStatus::REASON_EXECUTOR_TERMINATED,
+                 "Executor " + record.executor_id() + " ended while the agent was down");
+    } else {
+      Checkpoint(key);
+    }
+    return;
+  }
+  ExecutorTask task;
+  task.executor_id = record.executor_id();
+  task.task = record.task();
+  task.state = record.state();
+  task.seen_uuids.insert(record.seen_uuids().begin(), record.seen_uuids().end());
+  if (!IsTerminal(task.state)) executor->second.tasks.insert(key.second);
+  sandboxes_[key] = executor->second.sandbox;
+  executor_tasks_.emplace(key, std::move(task));
 }
 
 void Agent::ShutdownWithTasks() {

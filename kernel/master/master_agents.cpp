@@ -164,6 +164,30 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
   agent.tasks = reported;
   agent.tasks.insert(unreported_staging.begin(), unreported_staging.end());
 
+  // The executors it reports hold their own resources again; one it no
+  // longer reports has ended (its ExecutorExited lost with a connection or
+  // with the agent), unless a task still on its way is for it.
+  std::map<std::pair<std::string, std::string>, Agent::Executor> executors;
+  for (const v1::ExecutorInfo& e : message.executors()) {
+    const std::pair<std::string, std::string> key{e.framework_id().value(),
+                                                  e.executor_id().value()};
+    if (frameworks_.count(key.first) == 0) continue;
+    if (auto known = agent.executors.find(key); known != agent.executors.end()) {
+      executors.insert(*known);
+    } else if (auto r = protocol::FromProto(e.resources()); r.ok()) {
+      executors.emplace(key, Agent::Executor{e, std::move(r).value()});
+    }
+  }
+  for (const auto& [fid, tid] : unreported_staging) {
+    const v1::TaskInfo& info = frameworks_.at(fid).tasks.at(tid).info;
+    if (!info.has_executor()) continue;
+    if (auto known = agent.executors.find({fid, info.executor().executor_id().value()});
+        known != agent.executors.end()) {
+      executors.insert(*known);
+    }
+  }
+  agent.executors = std::move(executors);
+
   agent.peer = peer;
   agent.ip = message.ip();
   agent.info = info;
@@ -189,6 +213,7 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
     const Task& task = frameworks_.at(fid).tasks.at(tid);
     if (!task.resources_recovered) spec.used[fid] += task.resources;
   }
+  for (const auto& [key, executor] : agent.executors) spec.used[key.first] += executor.resources;
   allocator_.AddAgent(id, spec);
   agent.allocator_epoch = ++allocator_epoch_;
 

@@ -150,6 +150,8 @@ void WriteAgent(JsonWriter& w, const Master& m, const Agent& a) {
     auto t = f->second.tasks.find(tid);
     if (t != f->second.tasks.end() && !t->second.resources_recovered) used += t->second.resources;
   }
+  // As Mesos's: what executors hold beyond their tasks is used too.
+  for (const auto& [key, executor] : a.executors) used += executor.resources;
   for (const auto& id : a.offers) {
     if (auto o = m.offers().find(id); o != m.offers().end()) offered += o->second.resources;
   }

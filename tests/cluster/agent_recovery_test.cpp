@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <map>
+#include <sstream>
 #include <thread>
 
 #include "tests/cluster/cluster_fixture.hpp"
@@ -169,6 +170,172 @@ TEST(AgentRecoveryTest, RecoverCleanupKillsWhatTheLastRunLeftAndForgetsTheAgent)
   EXPECT_TRUE(ProcessGone(pid, 5s));
   EXPECT_FALSE(std::filesystem::exists(cluster.agent_work_dir() + "/agent_id")) << cleanup.err;
   EXPECT_TRUE(std::filesystem::is_empty(cluster.agent_work_dir() + "/meta/tasks"));
+}
+
+// A task's pid and its parent's (its executor's), from the file the task
+// wrote (`echo $$ $PPID > path`), waiting up to 10 s for it.
+struct TaskAndExecutor {
+  pid_t task = -1;
+  pid_t executor = -1;
+};
+TaskAndExecutor ReadPids(const std::string& path) {
+  TaskAndExecutor pids;
+  for (int i = 0; i < 500 && pids.executor <= 0; ++i) {
+    std::istringstream(ReadFile(path)) >> pids.task >> pids.executor;
+    if (pids.executor <= 0) std::this_thread::sleep_for(20ms);
+  }
+  return pids;
+}
+
+// A task for keel-example-executor, which runs `command` as the task.
+v1::TaskInfo ExampleExecutorTask(const std::string& id, const v1::Offer& offer,
+                                 const std::string& command) {
+  v1::TaskInfo task = ExecutorTask(id, offer, "example", Bin("keel-example-executor"));
+  auto* mem = task.mutable_executor()->add_resources();
+  mem->set_name("mem");
+  mem->set_type(v1::Value::SCALAR);
+  mem->mutable_scalar()->set_value(256);
+  task.set_data(command);
+  return task;
+}
+
+TEST(AgentRecoveryTest, TaskGroupRunsOnThroughAnAgentKillAndItsExecutorSubscribesAgain) {
+  LocalCluster cluster(RecoveryCluster());
+  TestFramework framework(cluster.master_address());
+  auto offer = framework.TakeOffer();
+  ASSERT_TRUE(offer) << cluster.master->Stderr();
+  const std::string dir = cluster.dir.path();
+  v1::scheduler::Call call = LaunchGroupCall(*offer, "group", v1::ExecutorInfo::DEFAULT);
+  auto* group =
+      call.mutable_accept()->mutable_operations(0)->mutable_launch_group()->mutable_task_group();
+  // `ends` ends while the agent is down; `stays` runs on.
+  *group->add_tasks() = TestFramework::CommandTask(
+      "stays", *offer, "echo $$ $PPID > " + dir + "/stays; exec sleep 600", 0.1, 16);
+  *group->add_tasks() = TestFramework::CommandTask(
+      "ends", *offer,
+      "echo $$ $PPID > " + dir + "/ends; while [ ! -e " + dir + "/go ]; do sleep 0.05; done", 0.1,
+      16);
+  ASSERT_TRUE(framework.client().Send(call).ok());
+  for (const char* id : {"stays", "ends"}) {
+    ASSERT_TRUE(framework.WaitForState(id, v1::TASK_RUNNING)) << id << cluster.agent->Stderr();
+  }
+  const TaskAndExecutor stays = ReadPids(dir + "/stays");
+  const TaskAndExecutor ends = ReadPids(dir + "/ends");
+  ASSERT_GT(stays.executor, 0);
+  ASSERT_EQ(stays.executor, ends.executor);
+
+  ASSERT_TRUE(cluster.agent->Signal(SIGKILL));
+  ASSERT_TRUE(cluster.agent->Wait(5s));
+  WriteFile(dir + "/go", "");
+  ASSERT_TRUE(ProcessGone(ends.task, 10s));
+  cluster.StartAgent();
+
+  // The executor kept the end it saw while the agent was down and hands it
+  // over when it subscribes again: delivered once.
+  ASSERT_TRUE(framework.WaitForState("ends", v1::TASK_FINISHED)) << cluster.agent->Stderr();
+  std::this_thread::sleep_for(2s);
+  EXPECT_THAT(OwnStates(framework, "ends"),
+              testing::ElementsAre(v1::TASK_STARTING, v1::TASK_RUNNING, v1::TASK_FINISHED));
+  EXPECT_THAT(OwnStates(framework, "stays"),
+              testing::ElementsAre(v1::TASK_STARTING, v1::TASK_RUNNING));
+  EXPECT_TRUE(Alive(stays.task));
+  EXPECT_TRUE(Alive(stays.executor));
+  // The master holds the executor's own resources again, beside its task's:
+  // what it offers is the agent's 2 cpus less 0.1 for `stays` and 0.1 for
+  // the executor.
+  const std::string accepted = offer->id().value();
+  auto cpus_on_offer = [&accepted](const std::vector<Event>& events) {
+    std::map<std::string, double> offers;
+    for (const auto& e : events) {
+      if (e.type() == Event::OFFERS) {
+        for (const auto& offer : e.offers().offers()) {
+          for (const auto& r : offer.resources()) {
+            if (r.name() == "cpus") offers[offer.id().value()] += r.scalar().value();
+          }
+        }
+      } else if (e.type() == Event::RESCIND) {
+        offers.erase(e.rescind().offer_id().value());
+      }
+    }
+    offers.erase(accepted);
+    double cpus = 0;
+    for (const auto& [id, c] : offers) cpus += c;
+    return cpus;
+  };
+  ASSERT_TRUE(framework.client().Revive().ok());
+  ASSERT_TRUE(framework.WaitFor([&](const std::vector<Event>& events) {
+    return cpus_on_offer(events) >= 1.8 - 1e-9;
+  })) << cluster.master->Stderr();
+  std::this_thread::sleep_for(1s);  // ten allocation intervals: nothing more is offered
+  EXPECT_NEAR(cpus_on_offer(framework.events()), 1.8, 1e-9);
+
+  // The agent and the executor hear each other again: a kill goes through.
+  const auto running = framework.Statuses("stays").back();
+  ASSERT_TRUE(framework.client().Kill(running.task_id(), running.agent_id()).ok());
+  ASSERT_TRUE(framework.WaitForState("stays", v1::TASK_KILLED)) << cluster.agent->Stderr();
+  EXPECT_TRUE(ProcessGone(stays.task, 5s));
+  // With nothing left to run, the executor is shut down.
+  EXPECT_TRUE(ProcessGone(stays.executor, 15s));
+}
+
+TEST(AgentRecoveryTest, CustomExecutorOutlivesAStoppedAgentAndRunsTheKillAfterItsRestart) {
+  LocalCluster cluster(RecoveryCluster());
+  TestFramework framework(cluster.master_address());
+  auto offer = framework.TakeOffer();
+  ASSERT_TRUE(offer) << cluster.master->Stderr();
+  const std::string pids_file = cluster.dir.path() + "/pids";
+  ASSERT_TRUE(
+      framework
+          .Launch(*offer, ExampleExecutorTask("t", *offer,
+                                              "echo $$ $PPID > " + pids_file + "; exec sleep 600"))
+          .ok());
+  ASSERT_TRUE(framework.WaitForState("t", v1::TASK_RUNNING)) << cluster.agent->Stderr();
+  const TaskAndExecutor pids = ReadPids(pids_file);
+  ASSERT_GT(pids.executor, 0);
+
+  ASSERT_TRUE(cluster.agent->Signal(SIGTERM));
+  ASSERT_TRUE(cluster.agent->Wait(10s));
+  EXPECT_TRUE(Alive(pids.executor));
+  cluster.StartAgent();
+  ASSERT_TRUE(WaitForBody(cluster.agent_port, "/state", "\"t\"", 10s)) << cluster.agent->Stderr();
+  std::this_thread::sleep_for(3s);  // past executor_reregistration_timeout
+  EXPECT_TRUE(Alive(pids.task));
+  EXPECT_THAT(OwnStates(framework, "t"), testing::ElementsAre(v1::TASK_RUNNING));
+
+  const auto running = framework.Statuses("t").back();
+  ASSERT_TRUE(framework.client().Kill(running.task_id(), running.agent_id()).ok());
+  ASSERT_TRUE(framework.WaitForState("t", v1::TASK_KILLED)) << cluster.agent->Stderr();
+  EXPECT_TRUE(ProcessGone(pids.task, 5s));
+  EXPECT_THAT(OwnStates(framework, "t"), testing::ElementsAre(v1::TASK_RUNNING, v1::TASK_KILLED));
+}
+
+TEST(AgentRecoveryTest, ExecutorThatDoesNotSubscribeAgainInTimeIsDestroyedAndItsTaskFails) {
+  LocalCluster cluster(RecoveryCluster());
+  TestFramework framework(cluster.master_address());
+  auto offer = framework.TakeOffer();
+  ASSERT_TRUE(offer) << cluster.master->Stderr();
+  const std::string pids_file = cluster.dir.path() + "/pids";
+  ASSERT_TRUE(
+      framework
+          .Launch(*offer, ExampleExecutorTask("t", *offer,
+                                              "echo $$ $PPID > " + pids_file + "; exec sleep 600"))
+          .ok());
+  ASSERT_TRUE(framework.WaitForState("t", v1::TASK_RUNNING)) << cluster.agent->Stderr();
+  const TaskAndExecutor pids = ReadPids(pids_file);
+  ASSERT_GT(pids.executor, 0);
+
+  ASSERT_TRUE(cluster.agent->Signal(SIGKILL));
+  ASSERT_TRUE(cluster.agent->Wait(5s));
+  // A hung executor: it cannot subscribe again.
+  ASSERT_EQ(::kill(pids.executor, SIGSTOP), 0);
+  cluster.StartAgent();
+
+  auto failed = framework.WaitForState("t", v1::TASK_FAILED, 20s);
+  ASSERT_TRUE(failed) << cluster.agent->Stderr();
+  EXPECT_EQ(failed->reason(), v1::TaskStatus::REASON_EXECUTOR_REREGISTRATION_TIMEOUT);
+  EXPECT_THAT(failed->message(), testing::HasSubstr("did not subscribe again within 2secs"));
+  EXPECT_TRUE(ProcessGone(pids.task, 5s));
+  EXPECT_TRUE(ProcessGone(pids.executor, 5s));
 }
 
 TEST(AgentRecoveryTest, BadRecoverValueIsRefusedNamingTheField) {

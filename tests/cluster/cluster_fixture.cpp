@@ -33,6 +33,45 @@ std::string WaitForSandbox(const LocalCluster& cluster, const std::string& frame
   return "";
 }
 
+v1::TaskInfo ExecutorTask(const std::string& id, const v1::Offer& offer,
+                          const std::string& executor_id, const std::string& command) {
+  v1::TaskInfo task = TestFramework::CommandTask(id, offer, "unused", 0.1, 16);
+  task.clear_command();
+  v1::ExecutorInfo* executor = task.mutable_executor();
+  executor->mutable_executor_id()->set_value(executor_id);
+  executor->set_type(v1::ExecutorInfo::CUSTOM);
+  executor->mutable_command()->set_value(command);
+  auto* r = executor->add_resources();
+  r->set_name("cpus");
+  r->set_type(v1::Value::SCALAR);
+  r->mutable_scalar()->set_value(0.1);
+  return task;
+}
+
+v1::scheduler::Call LaunchGroupCall(const v1::Offer& offer, const std::string& id,
+                                    v1::ExecutorInfo::Type type) {
+  v1::scheduler::Call call;
+  call.set_type(v1::scheduler::Call::ACCEPT);
+  *call.mutable_accept()->add_offer_ids() = offer.id();
+  auto* op = call.mutable_accept()->add_operations();
+  op->set_type(v1::Offer::Operation::LAUNCH_GROUP);
+  v1::ExecutorInfo* executor = op->mutable_launch_group()->mutable_executor();
+  executor->set_type(type);
+  executor->mutable_executor_id()->set_value(id);
+  auto* r = executor->add_resources();
+  r->set_name("cpus");
+  r->set_type(v1::Value::SCALAR);
+  r->mutable_scalar()->set_value(0.1);
+  // The executor is a real program under the group's cgroups memory limit:
+  // room for its runtime (an AddressSanitizer build's too), beside its tasks.
+  r = executor->add_resources();
+  r->set_name("mem");
+  r->set_type(v1::Value::SCALAR);
+  r->mutable_scalar()->set_value(256);
+  op->mutable_launch_group()->mutable_task_group();
+  return call;
+}
+
 pid_t TaskPid(const LocalCluster& cluster, const std::string& framework_id,
               const std::string& task_id) {
   return TaskPidIn(cluster.agent_work_dir(), framework_id, task_id);

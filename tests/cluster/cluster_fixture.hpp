@@ -45,4 +45,14 @@ pid_t TaskPidIn(const std::string& agent_work_dir, const std::string& framework_
 // True once no process `pid` exists (or it is a zombie nobody reaped yet).
 bool ProcessGone(pid_t pid, std::chrono::milliseconds timeout);
 
+// A task of `offer` for CUSTOM executor `executor_id` (0.1 cpus) whose
+// command is `command`; the task itself has none.
+v1::TaskInfo ExecutorTask(const std::string& id, const v1::Offer& offer,
+                          const std::string& executor_id, const std::string& command);
+
+// An ACCEPT of `offer` with one LAUNCH_GROUP on executor `id` (0.1 cpus,
+// 256 MB), its task group still empty.
+v1::scheduler::Call LaunchGroupCall(const v1::Offer& offer, const std::string& id,
+                                    v1::ExecutorInfo::Type type);
+
 }  // namespace keel::test

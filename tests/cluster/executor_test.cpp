@@ -23,41 +23,6 @@ using namespace std::chrono_literals;
 using v1::executor::Call;
 using v1::executor::Event;
 
-v1::TaskInfo ExecutorTask(const std::string& id, const v1::Offer& offer,
-                          const std::string& executor_id, const std::string& command) {
-  v1::TaskInfo task = TestFramework::CommandTask(id, offer, "unused", 0.1, 16);
-  task.clear_command();
-  v1::ExecutorInfo* executor = task.mutable_executor();
-  executor->mutable_executor_id()->set_value(executor_id);
-  executor->set_type(v1::ExecutorInfo::CUSTOM);
-  executor->mutable_command()->set_value(command);
-  auto* r = executor->add_resources();
-  r->set_name("cpus");
-  r->set_type(v1::Value::SCALAR);
-  r->mutable_scalar()->set_value(0.1);
-  return task;
-}
-
-// An ACCEPT of `offer` with one LAUNCH_GROUP on executor `id` (0.1 cpus),
-// its task group still empty.
-v1::scheduler::Call LaunchGroupCall(const v1::Offer& offer, const std::string& id,
-                                    v1::ExecutorInfo::Type type) {
-  v1::scheduler::Call call;
-  call.set_type(v1::scheduler::Call::ACCEPT);
-  *call.mutable_accept()->add_offer_ids() = offer.id();
-  auto* op = call.mutable_accept()->add_operations();
-  op->set_type(v1::Offer::Operation::LAUNCH_GROUP);
-  v1::ExecutorInfo* executor = op->mutable_launch_group()->mutable_executor();
-  executor->set_type(type);
-  executor->mutable_executor_id()->set_value(id);
-  auto* r = executor->add_resources();
-  r->set_name("cpus");
-  r->set_type(v1::Value::SCALAR);
-  r->mutable_scalar()->set_value(0.1);
-  op->mutable_launch_group()->mutable_task_group();
-  return call;
-}
-
 std::string Json(const google::protobuf::Message& m) { return runtime::MesosJson(m); }
 
 Event ParseEvent(const std::string& record) {
