@@ -156,6 +156,14 @@ void Master::OnRegisterAgent(const PeerId& peer, const internal::RegisterAgent& 
       unreported_staging.push_back(key);
       continue;
     }
+    if (IsTerminal(t->second.state)) {
+      // Its end was delivered and the agent had its acknowledgement.
+      ForgetTask(f->second, key.second);
+      continue;
+    }
+    LOG(WARNING) << "agent " << id << " re-registered without task " << key.second
+                 << " of framework " << key.first << " (" << v1::TaskState_Name(t->second.state)
+                 << " here); reporting it TASK_GONE";
     SendUpdate(f->second, MasterStatus(f->second, t->second.info.task_id(), id, v1::TASK_GONE,
                                        v1::TaskStatus::REASON_AGENT_RESTARTED,
                                        "Agent " + id + " re-registered without this task"));
@@ -310,6 +318,11 @@ void Master::MarkUnreachable(Agent& agent, const std::string& why) {
     auto t = framework.tasks.find(tid);
     if (t == framework.tasks.end()) continue;
     t->second.resources_recovered = true;  // the allocator dropped the agent whole
+    if (IsTerminal(t->second.state)) {
+      // Ended, its end sent and waiting for its acknowledgement: not news.
+      kept.insert({fid, tid});
+      continue;
+    }
     v1::TaskStatus status =
         MasterStatus(framework, t->second.info.task_id(), agent.id, v1::TASK_UNREACHABLE,
                      v1::TaskStatus::REASON_AGENT_REMOVED, "Agent " + agent.id + " is unreachable");

@@ -167,8 +167,21 @@ void Master::OnStatusUpdate(const PeerId& peer, const internal::StatusUpdate& up
   }
   if (t != framework.tasks.end()) {
     Task& task = t->second;
+    const v1::TaskState latest = update.has_latest_state() ? update.latest_state() : status.state();
+    if (IsTerminal(task.state) && !IsTerminal(latest)) {
+      // Out of order (as Mesos calls it): a retry of an earlier update,
+      // sent before the agent learnt of its acknowledgement, arriving after
+      // the task's end. Forwarded (a framework dedupes by uuid), but it must
+      // not take the task back from its end, nor the acknowledgement of
+      // that end its meaning.
+      LOG(INFO) << "status update " << v1::TaskState_Name(status.state()) << " of task " << task_id
+                << " arrived after its " << v1::TaskState_Name(task.state)
+                << "; the task stays ended";
+      if (framework.connected()) SendUpdate(framework, status);
+      return;
+    }
     const v1::TaskState before = task.state;
-    task.state = update.has_latest_state() ? update.latest_state() : status.state();
+    task.state = latest;
     task.status = status;
     if (task.statuses.empty() || task.statuses.back().state != status.state()) {
       task.statuses.push_back({status.state(), status.timestamp()});
@@ -194,9 +207,12 @@ void Master::Acknowledge(Framework& framework, const v1::scheduler::Call::Acknow
   const std::string& task_id = ack.task_id().value();
   if (auto t = framework.tasks.find(task_id); t != framework.tasks.end()) {
     Task& task = t->second;
-    if (task.status && task.status->uuid() == ack.uuid()) {
-      task.acked_uuid = ack.uuid();
-      if (IsTerminal(task.status->state())) ForgetTask(framework, task_id);
+    // Even for an update this master did not send (a restarted master
+    // learns a task from its agent, and the framework acknowledges what the
+    // last master sent): the agent may send it again, and it is not news.
+    task.acked_uuid = ack.uuid();
+    if (task.status && task.status->uuid() == ack.uuid() && IsTerminal(task.status->state())) {
+      ForgetTask(framework, task_id);
     }
   }
   auto agent = agents_.find(ack.agent_id().value());

@@ -1,8 +1,9 @@
 // The chaos run: a framework keeps 100 short tasks going on three agents
-// while agents and the master are killed (SIGKILL) or stopped and started
-// again and agents' links are cut, at random. At the end every task that was
-// launched has exactly one terminal update (none lost, none twice) and none
-// is unaccounted for; the run prints its counts.
+// (command tasks, and task groups on the default executor) while agents and
+// the master are killed (SIGKILL), stopped and started again or paused
+// (SIGSTOP), and agents' links are cut, at random. At the end every task
+// that was launched has exactly one terminal update (none lost, none twice)
+// and none is unaccounted for; the run prints its counts.
 //
 // It lasts KEEL_CHAOS_SECONDS (default 20; docs/fault-tolerance.md shows a
 // longer run) and draws its actions from KEEL_CHAOS_SEED (default: the
@@ -16,9 +17,11 @@
 #include <map>
 #include <random>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "keel/task_state.hpp"
+#include "tests/cluster/cluster_fixture.hpp"
 #include "tests/support/netns_cluster.hpp"
 #include "tests/support/test_framework.hpp"
 
@@ -73,6 +76,10 @@ class Launcher {
     std::lock_guard<std::mutex> lock(mu_);
     return launched_;
   }
+  size_t in_groups() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return in_groups_;
+  }
 
  private:
   void Run() {
@@ -83,22 +90,43 @@ class Launcher {
       auto offer = framework_.TakeOffer(300ms);
       if (!offer) continue;
       const Ledger ledger = Read(framework_.events());
-      std::vector<v1::TaskInfo> tasks;
+      // One offer in four also gets a task group of two on a default
+      // executor of its own.
+      v1::scheduler::Call call =
+          LaunchGroupCall(*offer, "group-" + std::to_string(next), v1::ExecutorInfo::DEFAULT);
+      auto* group = call.mutable_accept()
+                        ->mutable_operations(0)
+                        ->mutable_launch_group()
+                        ->mutable_task_group();
+      v1::Offer::Operation launch;
+      launch.set_type(v1::Offer::Operation::LAUNCH);
       {
         std::lock_guard<std::mutex> lock(mu_);
         size_t active = 0;
         for (const std::string& id : launched_) active += ledger.terminal.count(id) ? 0 : 1;
-        for (size_t i = active; i < kTasksKept && tasks.size() < 40; ++i) {
+        const bool with_group = random() % 4 == 0 && active + 2 <= kTasksKept;
+        for (size_t i = active; i < kTasksKept && i < active + 40; ++i) {
           const std::string id = "chaos-" + std::to_string(next++);
           const std::string sleep = std::to_string(tenths(random) / 10.0);
-          tasks.push_back(TestFramework::CommandTask(id, *offer, "sleep " + sleep, 0.01, 8));
+          v1::TaskInfo task = TestFramework::CommandTask(id, *offer, "sleep " + sleep, 0.01, 8);
+          *(with_group && group->tasks_size() < 2 ? group->add_tasks()
+                                                  : launch.mutable_launch()->add_task_infos()) =
+              task;
           launched_.insert(id);  // counted whether or not the ACCEPT arrives
         }
       }
-      if (tasks.empty()) {
+      auto* operations = call.mutable_accept()->mutable_operations();
+      if (group->tasks_size() == 0) operations->Clear();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        in_groups_ += static_cast<size_t>(group->tasks_size());
+      }
+      if (launch.launch().task_infos_size() > 0) *operations->Add() = launch;
+      if (operations->empty()) {
         (void)framework_.client().Decline({offer->id()}, 0.2);
       } else {
-        (void)framework_.client().Accept({offer->id()}, tasks, 0);
+        call.mutable_accept()->mutable_filters()->set_refuse_seconds(0);
+        (void)framework_.client().Send(call);
       }
     }
   }
@@ -107,6 +135,7 @@ class Launcher {
   std::atomic<bool> stop_{false};
   mutable std::mutex mu_;
   std::set<std::string> launched_;
+  size_t in_groups_ = 0;
   std::thread thread_;
 };
 
@@ -139,7 +168,7 @@ TEST(ChaosTest, EveryLaunchedTaskEndsExactlyOnceThroughKillsRestartsAndCuts) {
   while (std::chrono::steady_clock::now() < end) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500 + random() % 1500));
     const int agent = static_cast<int>(random() % kAgents);
-    const unsigned action = random() % 6;
+    const unsigned action = random() % 8;
     if (action < 3 && cut.count(agent)) {
       // StartAgent() waits for the agent to serve the test, across its link.
       cluster.Heal(agent);
@@ -176,6 +205,20 @@ TEST(ChaosTest, EveryLaunchedTaskEndsExactlyOnceThroughKillsRestartsAndCuts) {
       case 5:
         cluster.RestartMaster(random() % 2 ? SIGKILL : SIGTERM);
         ++actions["master restart"];
+        break;
+      case 6:
+        // A hung agent: for 0.5-3 s, which may outlast the 2 s the master
+        // waits before it takes the agent for unreachable.
+        cluster.agent(agent).Signal(SIGSTOP);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500 + random() % 2500));
+        cluster.agent(agent).Signal(SIGCONT);
+        ++actions["agent paused"];
+        break;
+      case 7:
+        cluster.master().Signal(SIGSTOP);
+        std::this_thread::sleep_for(std::chrono::milliseconds(500 + random() % 2500));
+        cluster.master().Signal(SIGCONT);
+        ++actions["master paused"];
         break;
     }
   }
@@ -214,6 +257,7 @@ TEST(ChaosTest, EveryLaunchedTaskEndsExactlyOnceThroughKillsRestartsAndCuts) {
 
   const Ledger ledger = Read(framework.events());
   std::map<std::string, int> by_state;
+  std::map<std::string, std::string> why;  // the first message of each state
   int twice = 0, never_but_unknown = 0;
   for (const std::string& id : launched) {
     auto t = ledger.terminal.find(id);
@@ -221,7 +265,12 @@ TEST(ChaosTest, EveryLaunchedTaskEndsExactlyOnceThroughKillsRestartsAndCuts) {
       if (ledger.reconciled.count(id)) ++never_but_unknown;
       continue;
     }
-    ++by_state[v1::TaskState_Name(t->second.front())];
+    const std::string state = v1::TaskState_Name(t->second.front());
+    if (++by_state[state] == 1) {
+      for (const auto& s : framework.Statuses(id)) {
+        if (s.state() == t->second.front()) why[state] = s.message();
+      }
+    }
     if (t->second.size() > 1) {
       ++twice;
       std::string updates;
@@ -229,15 +278,35 @@ TEST(ChaosTest, EveryLaunchedTaskEndsExactlyOnceThroughKillsRestartsAndCuts) {
         updates += " " + v1::TaskState_Name(s.state()) + "/" +
                    v1::TaskStatus::Reason_Name(s.reason()) + "/" +
                    v1::TaskStatus::Source_Name(s.source()) + "/uuid " +
-                   std::to_string(std::hash<std::string>()(s.uuid()) % 100000);
+                   std::to_string(std::hash<std::string>()(s.uuid()) % 100000) + " '" +
+                   s.message() + "' executor '" + s.executor_id().value() + "'";
       }
-      ADD_FAILURE() << id << " ended " << t->second.size() << " times:" << updates;
+      // What the daemons logged of it, for the post-mortem.
+      std::string logs;
+      auto grep = [&](const std::string& who, const std::string& text) {
+        std::istringstream in(text);
+        for (std::string line; std::getline(in, line);) {
+          if (line.find(id + " ") != std::string::npos ||
+              line.find(id + ",") != std::string::npos ||
+              line.find(id + ":") != std::string::npos || line.ends_with(id)) {
+            logs += who + ": " + line + "\n";
+          }
+        }
+      };
+      grep("master", cluster.master().Stderr());
+      for (int a = 0; a < kAgents; ++a)
+        grep("agent " + std::to_string(a), cluster.agent(a).Stderr());
+      ADD_FAILURE() << id << " ended " << t->second.size() << " times:" << updates << "\n" << logs;
     }
   }
-  std::cout << "chaos: launched " << launched.size();
+  std::cout << "chaos: launched " << launched.size() << " (" << launcher.in_groups()
+            << " in task groups)";
   for (const auto& [state, n] : by_state) std::cout << ", " << state << " " << n;
   std::cout << ", unknown to the master (launch lost with it) " << never_but_unknown
             << ", ended twice " << twice << ", unaccounted " << missing.size() << std::endl;
+  for (const auto& [state, message] : why) {
+    if (!message.empty()) std::cout << "chaos: " << state << ", e.g.: " << message << std::endl;
+  }
   std::cout << "chaos: actions:";
   for (const auto& [action, n] : actions) std::cout << " " << action << " x" << n << ";";
   std::cout << std::endl;
