@@ -269,9 +269,11 @@ void Agent::OnRunTask(const internal::RunTask& run) {
   Containerizer* containerizer = c.containerizer;
   sandboxes_[key] = c.sandbox;
   auto [it, inserted] = containers_.emplace(key, std::move(c));
-  // Before the container exists: a crash during the launch leaves a record
-  // the next run finds (and the containerizer's own of the container).
-  Checkpoint(key);
+  // Recorded with its TASK_RUNNING (SendStatus below), not before the
+  // launch: an agent that dies in between leaves the containerizer's record
+  // of a container it has none of, which the next run destroys, and the
+  // master reports the task TASK_GONE when the agent comes back without it.
+  // One write per launch less, on the path every launch waits for.
   std::weak_ptr<Agent> weak = weak_from_this();
   Status launched = containerizer->Launch(launch, [weak, key](const ContainerTermination& t) {
     if (auto self = weak.lock()) self->OnContainerExit(key, t);

@@ -344,6 +344,12 @@ TEST(AgentRecoveryTest, BadRecoverValueIsRefusedNamingTheField) {
       {Bin("keel-agent"), "--work_dir=" + dir.path(), "--recover=sometimes", "--check_config"});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err + r.out, testing::HasSubstr("field 'recover': 'sometimes'"));
+
+  r = RunCommand({Bin("keel-agent"), "--work_dir=" + dir.path(),
+                  "--executor_reregistration_timeout=20secs", "--check_config"});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err + r.out,
+              testing::HasSubstr("field 'executor_reregistration_timeout': at most 15s"));
 }
 
 }  // namespace
