@@ -12,6 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev libsodium-dev libcrypt-dev
   libjemalloc-dev              # keel-master's allocator (kernel/master/CMakeLists.txt)
+  musl-tools                   # keel-container-init is built static against musl (modules/containerizer/native)
   tcpdump                      # the transport-encryption test captures loopback
   clang libclang-rt-14-dev     # libFuzzer targets
   curl python3 procps iproute2
