@@ -110,6 +110,8 @@ class Agent : public std::enable_shared_from_this<Agent> {
   void ShutdownWithTasks();
   void AwaitShutdown(std::chrono::steady_clock::time_point deadline);
   std::string NameOf(const Containerizer* containerizer) const;
+  // The containerizer loaded as `name`; null if none is.
+  Containerizer* ContainerizerNamed(const std::string& name) const;
 
   void Register();
   void OnRegistered(const std::string& agent_id, double ping_timeout_seconds);
@@ -154,6 +156,9 @@ class Agent : public std::enable_shared_from_this<Agent> {
   };
   // Writes the executor's record (agent_recovery.cpp).
   void CheckpointExecutor(const Executor& executor);
+  // An executor's entry with its timers, not subscribed yet.
+  Executor NewExecutor(const std::string& framework_id, const v1::ExecutorInfo& info,
+                       const ContainerId& container_id, const std::string& sandbox);
   // Rebuilds the executors and their tasks from their records; their
   // containers go to the containerizers with the tasks' (agent_recovery.cpp).
   void RecoverExecutors(std::map<std::string, std::vector<RecoveredContainer>>* by_containerizer,

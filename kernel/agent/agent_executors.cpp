@@ -116,14 +116,9 @@ Agent::Executor* Agent::StartExecutor(const v1::FrameworkInfo& framework,
                                       std::string* error) {
   const std::string& framework_id = framework.id().value();
   const std::string& executor_id = info.executor_id().value();
-  Executor e;
-  e.framework_id = framework_id;
-  e.info = info;
-  e.container_id = runtime::RandomUuid();
-  e.sandbox = ExecutorSandboxOf(framework_id, executor_id, e.container_id);
-  e.registration = std::make_unique<runtime::Timer>(daemon_.io());
-  e.shutdown = std::make_unique<runtime::Timer>(daemon_.io());
-  e.heartbeat = std::make_unique<runtime::Timer>(daemon_.io());
+  const ContainerId container_id = runtime::RandomUuid();
+  Executor e = NewExecutor(framework_id, info, container_id,
+                           ExecutorSandboxOf(framework_id, executor_id, container_id));
 
   ContainerLaunch launch;
   launch.id = e.container_id;
@@ -214,6 +209,19 @@ Agent::Executor* Agent::StartExecutor(const v1::FrameworkInfo& framework,
   StartSubscriptionDeadline(key, options_.executor_registration_timeout,
                             v1::TaskStatus::REASON_EXECUTOR_REGISTRATION_TIMEOUT);
   return &executor;
+}
+
+Agent::Executor Agent::NewExecutor(const std::string& framework_id, const v1::ExecutorInfo& info,
+                                   const ContainerId& container_id, const std::string& sandbox) {
+  Executor e;
+  e.framework_id = framework_id;
+  e.info = info;
+  e.container_id = container_id;
+  e.sandbox = sandbox;
+  e.registration = std::make_unique<runtime::Timer>(daemon_.io());
+  e.shutdown = std::make_unique<runtime::Timer>(daemon_.io());
+  e.heartbeat = std::make_unique<runtime::Timer>(daemon_.io());
+  return e;
 }
 
 void Agent::StartSubscriptionDeadline(const ExecutorKey& key, std::chrono::nanoseconds timeout,

@@ -27,6 +27,13 @@ std::string Agent::NameOf(const Containerizer* containerizer) const {
   return "";
 }
 
+Containerizer* Agent::ContainerizerNamed(const std::string& name) const {
+  for (const auto& [n, containerizer] : containerizers_) {
+    if (n == name) return containerizer.get();
+  }
+  return nullptr;
+}
+
 void Agent::Checkpoint(const Key& key) {
   auto c = containers_.find(key);
   auto on_executor = executor_tasks_.find(key);
@@ -104,18 +111,12 @@ void Agent::RecoverExecutors(
   for (auto& [name, record] : checkpoint_.ReadExecutors()) {
     const ExecutorKey key{record.framework().id().value(), record.executor().executor_id().value()};
     if (record.framework().has_name()) frameworks_[key.first] = record.framework();
-    Executor e;
-    e.framework_id = key.first;
-    e.info = record.executor();
-    e.container_id = record.container_id();
-    e.sandbox = record.sandbox();
+    Executor e = NewExecutor(key.first, record.executor(), record.container_id(), record.sandbox());
     e.user = record.user();
     if (auto r = protocol::FromProto(record.resources()); r.ok()) e.resources = *r;
     e.shutting_down = record.shutting_down();
     e.recovered = true;
-    for (const auto& [n, containerizer] : containerizers_) {
-      if (n == record.containerizer()) e.containerizer = containerizer.get();
-    }
+    e.containerizer = ContainerizerNamed(record.containerizer());
     if (e.containerizer == nullptr) {
       // Its tasks are failed below, as tasks of an executor that is gone.
       LOG(ERROR) << "executor " << key.second << " ran in containerizer '" << record.containerizer()
@@ -123,9 +124,6 @@ void Agent::RecoverExecutors(
       checkpoint_.RemoveExecutor(name);
       continue;
     }
-    e.registration = std::make_unique<runtime::Timer>(daemon_.io());
-    e.shutdown = std::make_unique<runtime::Timer>(daemon_.io());
-    e.heartbeat = std::make_unique<runtime::Timer>(daemon_.io());
     RecoveredContainer recovered;
     recovered.id = e.container_id;
     recovered.config.sandbox_dir = e.sandbox;
@@ -176,9 +174,7 @@ Status Agent::Recover() {
       c.state = record.state();
       c.killing = record.killing();
       c.escalate = std::make_unique<runtime::Timer>(daemon_.io());
-      for (const auto& [n, containerizer] : containerizers_) {
-        if (n == record.containerizer()) c.containerizer = containerizer.get();
-      }
+      c.containerizer = ContainerizerNamed(record.containerizer());
       if (c.containerizer == nullptr) {
         LOG(ERROR) << "task " << key.second << " ran in containerizer '" << record.containerizer()
                    << "', which this agent no longer loads; reporting it lost";

@@ -199,6 +199,26 @@ v1::TaskInfo ExampleExecutorTask(const std::string& id, const v1::Offer& offer,
   return task;
 }
 
+// Task `t`, a sleeper, on keel-example-executor; its pid and the executor's.
+TaskAndExecutor LaunchOnExampleExecutor(LocalCluster& cluster, TestFramework& framework) {
+  auto offer = framework.TakeOffer();
+  if (!offer) {
+    ADD_FAILURE() << "no offer: " << cluster.master->Stderr();
+    return {};
+  }
+  const std::string pids_file = cluster.dir.path() + "/pids";
+  const std::string command = "echo $$ $PPID > " + pids_file + "; exec sleep 600";
+  if (auto s = framework.Launch(*offer, ExampleExecutorTask("t", *offer, command)); !s.ok()) {
+    ADD_FAILURE() << s.message();
+    return {};
+  }
+  if (!framework.WaitForState("t", v1::TASK_RUNNING)) {
+    ADD_FAILURE() << "t never ran: " << cluster.agent->Stderr();
+    return {};
+  }
+  return ReadPids(pids_file);
+}
+
 TEST(AgentRecoveryTest, TaskGroupRunsOnThroughAnAgentKillAndItsExecutorSubscribesAgain) {
   LocalCluster cluster(RecoveryCluster());
   TestFramework framework(cluster.master_address());
@@ -281,16 +301,7 @@ TEST(AgentRecoveryTest, TaskGroupRunsOnThroughAnAgentKillAndItsExecutorSubscribe
 TEST(AgentRecoveryTest, CustomExecutorOutlivesAStoppedAgentAndRunsTheKillAfterItsRestart) {
   LocalCluster cluster(RecoveryCluster());
   TestFramework framework(cluster.master_address());
-  auto offer = framework.TakeOffer();
-  ASSERT_TRUE(offer) << cluster.master->Stderr();
-  const std::string pids_file = cluster.dir.path() + "/pids";
-  ASSERT_TRUE(
-      framework
-          .Launch(*offer, ExampleExecutorTask("t", *offer,
-                                              "echo $$ $PPID > " + pids_file + "; exec sleep 600"))
-          .ok());
-  ASSERT_TRUE(framework.WaitForState("t", v1::TASK_RUNNING)) << cluster.agent->Stderr();
-  const TaskAndExecutor pids = ReadPids(pids_file);
+  const TaskAndExecutor pids = LaunchOnExampleExecutor(cluster, framework);
   ASSERT_GT(pids.executor, 0);
 
   ASSERT_TRUE(cluster.agent->Signal(SIGTERM));
@@ -312,16 +323,7 @@ TEST(AgentRecoveryTest, CustomExecutorOutlivesAStoppedAgentAndRunsTheKillAfterIt
 TEST(AgentRecoveryTest, ExecutorThatDoesNotSubscribeAgainInTimeIsDestroyedAndItsTaskFails) {
   LocalCluster cluster(RecoveryCluster());
   TestFramework framework(cluster.master_address());
-  auto offer = framework.TakeOffer();
-  ASSERT_TRUE(offer) << cluster.master->Stderr();
-  const std::string pids_file = cluster.dir.path() + "/pids";
-  ASSERT_TRUE(
-      framework
-          .Launch(*offer, ExampleExecutorTask("t", *offer,
-                                              "echo $$ $PPID > " + pids_file + "; exec sleep 600"))
-          .ok());
-  ASSERT_TRUE(framework.WaitForState("t", v1::TASK_RUNNING)) << cluster.agent->Stderr();
-  const TaskAndExecutor pids = ReadPids(pids_file);
+  const TaskAndExecutor pids = LaunchOnExampleExecutor(cluster, framework);
   ASSERT_GT(pids.executor, 0);
 
   ASSERT_TRUE(cluster.agent->Signal(SIGKILL));
