@@ -4,7 +4,9 @@
 // and oci containerizers, and tasks that name the image, or one it lacks.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <thread>
 
 #include "tests/cluster/cluster_fixture.hpp"
 
@@ -58,6 +60,9 @@ class OciClusterTest : public ::testing::Test {
     WriteFile(files.path() + "/agent.json",
               R"({"containerizers": [{"name": "native"}, {"name": "oci"}]})");
     ClusterOptions options = FastCluster();
+    // An agent restarted in a test is back long before 30 missed pings.
+    options.master_flags = {"--allocation_interval=100ms", "--agent_ping_timeout=1s",
+                            "--max_agent_ping_timeouts=30"};
     options.agent_flags.push_back("--config=" + files.path() + "/agent.json");
     options.with_agent = false;
     cluster = std::make_unique<LocalCluster>(options);
@@ -117,6 +122,46 @@ TEST_F(OciClusterTest, ImageTaskRunsInItsImageAndUnknownImageFails) {
   EXPECT_THAT(failed->message(),
               HasSubstr("image 'nosuch/image:v1' is not in the agent's image store ("));
   EXPECT_THAT(failed->message(), HasSubstr("import it with keelctl image import"));
+}
+
+using namespace std::chrono_literals;
+
+// runc is run by keel-container-init, which outlives the agent: the next
+// agent takes the container back.
+TEST_F(OciClusterTest, ImageTaskOutlivesAKilledAgentAndIsKilledAfterItsRestart) {
+  auto offer = framework->TakeOffer();
+  ASSERT_TRUE(offer) << cluster->agent->Stderr();
+  ASSERT_TRUE(
+      framework->Launch(*offer, ImageTask("long", *offer, "echo up; exec sleep 600", "busybox"))
+          .ok());
+  ASSERT_TRUE(framework->WaitForState("long", v1::TASK_RUNNING)) << cluster->agent->Stderr();
+  const std::string sandbox = WaitForSandbox(*cluster, framework->client().framework_id(), "long");
+  ASSERT_FALSE(sandbox.empty());
+  for (int i = 0; i < 500 && ReadFile(sandbox + "/stdout").find("up") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  ASSERT_THAT(ReadFile(sandbox + "/stdout"), HasSubstr("up")) << cluster->agent->Stderr();
+
+  ASSERT_TRUE(cluster->agent->Signal(SIGKILL));
+  ASSERT_TRUE(cluster->agent->Wait(5s));
+  cluster->StartAgent();
+  ASSERT_TRUE(WaitForBody(cluster->agent_port, "/state", "\"long\"", 10s))
+      << cluster->agent->Stderr();
+  std::this_thread::sleep_for(1s);
+  const auto runc_list = [&] {
+    return RunCommand(
+               {"runc", "--root", cluster->agent_work_dir() + "/modules/oci/runc", "list", "-q"})
+        .out;
+  };
+  EXPECT_THAT(runc_list(), HasSubstr("\n"));  // the container still runs
+  std::vector<v1::TaskState> states;
+  for (const auto& s : framework->Statuses("long")) states.push_back(s.state());
+  EXPECT_THAT(states, testing::ElementsAre(v1::TASK_RUNNING));
+
+  const auto running = framework->Statuses("long").back();
+  ASSERT_TRUE(framework->client().Kill(running.task_id(), running.agent_id()).ok());
+  ASSERT_TRUE(framework->WaitForState("long", v1::TASK_KILLED)) << cluster->agent->Stderr();
+  EXPECT_EQ(runc_list(), "");
 }
 
 }  // namespace

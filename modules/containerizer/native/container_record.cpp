@@ -117,4 +117,19 @@ int OpenIfRunning(const InitProcess& init) {
   return pidfd;
 }
 
+std::string FindContainerInit() {
+  constexpr const char* kInitName = "keel-container-init";
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const std::filesystem::path dir = exe.parent_path();
+  for (const auto& candidate : {dir / kInitName, dir / ".." / "libexec" / "keel" / kInitName,
+                                dir / ".." / "bin" / kInitName}) {
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      return std::filesystem::weakly_canonical(candidate, ec).string();
+    }
+  }
+  return "";
+}
+
 }  // namespace keel::modules

@@ -51,4 +51,9 @@ std::optional<uint64_t> ProcessStartTime(pid_t pid);
 // time matches), else -1.
 int OpenIfRunning(const InitProcess& init);
 
+// keel-container-init beside the running program (a build tree's bin/), in
+// ../libexec/keel/ (installed: /usr/sbin/keel-agent, /usr/libexec/keel/), or
+// in ../bin/ (a build tree's tests/); empty if in none.
+std::string FindContainerInit();
+
 }  // namespace keel::modules

@@ -32,25 +32,6 @@ std::string DescribeExit(int wait_status) {
   return "Command ended with wait status " + std::to_string(wait_status);
 }
 
-constexpr const char* kInitName = "keel-container-init";
-
-// Beside the daemon (a build tree's bin/), in ../libexec/keel/ (installed:
-// /usr/sbin/keel-agent, /usr/libexec/keel/), or in ../bin/ (a build tree's
-// tests/).
-std::string FindContainerInit() {
-  std::error_code ec;
-  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  const std::filesystem::path dir = exe.parent_path();
-  for (const auto& candidate : {dir / kInitName, dir / ".." / "libexec" / "keel" / kInitName,
-                                dir / ".." / "bin" / kInitName}) {
-    if (::access(candidate.c_str(), X_OK) == 0) {
-      return std::filesystem::weakly_canonical(candidate, ec).string();
-    }
-  }
-  return "";
-}
-
 }  // namespace
 
 NativeContainerizer::NativeContainerizer(ModuleContext& context)
@@ -72,7 +53,7 @@ NativeContainerizer::~NativeContainerizer() = default;
 Status NativeContainerizer::Start(const std::vector<Isolator*>& isolators) {
   if (reaper_) return Status::Error("native: already started");
   if (init_path_.empty()) {
-    return Status::Error(std::string("native: ") + kInitName +
+    return Status::Error(std::string("native: ") + "keel-container-init" +
                          " not found beside the agent nor in ../libexec/keel/ (parameter "
                          "container_init)");
   }

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -122,17 +123,10 @@ OciContainerizer::OciContainerizer(ModuleContext& context)
 
 OciContainerizer::~OciContainerizer() {
   if (!started_) return;
+  // A container still being prepared is left half-made; the next Recover()
+  // removes it (no init record: it never ran).
   worker_.Stop();
-  for (auto& [id, c] : containers_) cgroups_.SignalAll(c.plan.cgroups_path, SIGKILL);
-  // Kills what is left of each runc's group and reaps runc.
-  reaper_->KillAndReapAll();
   reaper_.reset();
-  for (auto& [id, c] : containers_) {
-    const std::string failed = TearDown(id, c.plan.bundle, c.plan.cgroups_path);
-    if (!failed.empty()) context_.Log(LogLevel::kWarning, "container '" + id + "': " + failed);
-  }
-  // The parent of every container's cgroup, unless another agent's are in it.
-  (void)cgroups_.Remove("/" + cgroups_root_ + "-oci");
 }
 
 std::vector<std::string> OciContainerizer::Runc(std::vector<std::string> args) const {
@@ -157,6 +151,12 @@ Status OciContainerizer::Start(const std::vector<Isolator*>& isolators) {
                          "runc package or set the parameter to its path");
   }
   if (runc_root_.empty()) runc_root_ = work_dir + "/runc";
+  init_path_ = FindContainerInit();
+  if (init_path_.empty()) {
+    return Status::Error(
+        "oci: keel-container-init not found (beside the agent, in ../libexec/keel/ or ../bin/); "
+        "it supervises runc so that containers outlive the agent");
+  }
   if (cgroups_root_.empty() || cgroups_root_.find_first_of("/ ") != std::string::npos) {
     return Status::Error("oci: parameter 'cgroups_root' must be one name without '/'");
   }
@@ -165,6 +165,7 @@ Status OciContainerizer::Start(const std::vector<Isolator*>& isolators) {
   cgroups_ = *cgroups;
 
   store_ = std::make_unique<ImageStore>(work_dir);
+  records_ = std::make_unique<ContainerRecords>(store_->containers_dir());
   for (const std::string& dir : {store_->images_dir(), store_->containers_dir(), runc_root_}) {
     if (Status s = MakeDirs(dir, 0700); !s.ok()) return Status::Error("oci: " + s.message());
   }
@@ -193,7 +194,6 @@ Status OciContainerizer::Start(const std::vector<Isolator*>& isolators) {
   if (!reaper.ok()) return Status::Error("oci: " + reaper.status().message());
   reaper_ = std::move(reaper).value();
   if (Status s = worker_.Start(); !s.ok()) return Status::Error("oci: " + s.message());
-  worker_.Submit([this] { RemoveLeftovers(); });
   if (!isolators.empty()) {
     context_.Log(LogLevel::kInfo, "runc enforces cpu, memory and pids through cgroups; the " +
                                       std::to_string(isolators.size()) +
@@ -310,21 +310,29 @@ void OciContainerizer::PrepareAndStart(const Plan& plan, uint64_t serial,
   if (!out.valid() || !err.valid())
     return fail(ErrnoText("cannot open the sandbox's stdout/stderr"));
   if (*cancelled) return fail("");
-  Result<pid_t> pid = SpawnProcess(Runc({"--log", plan.bundle + "/runc.log", "--log-format", "json",
-                                         "run", "--keep", "--bundle", plan.bundle, plan.id}),
-                                   out.get(), err.get());
+  // keel-container-init runs `runc run` and records how it ended in the
+  // bundle, for an agent that is not there when it does.
+  std::vector<std::string> argv = {init_path_, "--record=" + plan.bundle, "--"};
+  const std::vector<std::string> runc =
+      Runc({"--log", plan.bundle + "/runc.log", "--log-format", "json", "run", "--keep", "--bundle",
+            plan.bundle, plan.id});
+  argv.push_back(runc.front());
+  argv.insert(argv.end(), runc.begin(), runc.end());
+  Result<pid_t> pid = SpawnProcess(argv, out.get(), err.get());
   if (!pid.ok()) return fail(pid.status().message());
   const pid_t runc_pid = *pid;
+  // Before anything can reap it: its start time names it for the next agent.
+  if (auto start_time = ProcessStartTime(runc_pid)) {
+    if (Status s = records_->WriteInit(plan.id, {runc_pid, *start_time}); !s.ok()) {
+      context_.Log(LogLevel::kWarning,
+                   "container '" + id + "': " + s.message() + "; it will not outlive the agent");
+    }
+  }
   // Posted before the reaper can post the exit: the strand sees them in order.
   context_.Post([weak, id, serial, runc_pid] {
     if (auto self = weak.lock()) (*self)->OnStarted(id, serial, runc_pid);
   });
-  ModuleContext* context = &context_;
-  Status watched = reaper_->Watch(runc_pid, [weak, context, id, serial](int wait_status) {
-    context->Post([weak, id, serial, wait_status] {
-      if (auto self = weak.lock()) (*self)->OnRuncExit(id, serial, wait_status);
-    });
-  });
+  Status watched = WatchInit(id, serial, runc_pid, -1);
   if (!watched.ok()) {
     context_.Log(LogLevel::kError,
                  "container '" + id + "': cannot watch runc: " + watched.message());
@@ -335,6 +343,18 @@ void OciContainerizer::PrepareAndStart(const Plan& plan, uint64_t serial,
       if (auto self = weak.lock()) (*self)->OnRuncExit(id, serial, ProcessReaper::kUnknownStatus);
     });
   }
+}
+
+Status OciContainerizer::WatchInit(const ContainerId& id, uint64_t serial, pid_t pid, int pidfd) {
+  std::weak_ptr<OciContainerizer*> weak = self_;
+  ModuleContext* context = &context_;
+  auto exited = [weak, context, id, serial](int wait_status) {
+    context->Post([weak, id, serial, wait_status] {
+      if (auto self = weak.lock()) (*self)->OnRuncExit(id, serial, wait_status);
+    });
+  };
+  return pidfd < 0 ? reaper_->Watch(pid, std::move(exited))
+                   : reaper_->Adopt(pid, pidfd, std::move(exited));
 }
 
 OciContainerizer::Container* OciContainerizer::Find(const ContainerId& id, uint64_t serial) {
@@ -374,6 +394,9 @@ void OciContainerizer::OnRuncExit(const ContainerId& id, uint64_t serial, int wa
 }
 
 void OciContainerizer::CleanUp(const Plan& plan, uint64_t serial, int wait_status) {
+  // runc's own status, as keel-container-init recorded it (its own exit
+  // code only echoes it); none if init was killed before runc ended.
+  if (auto recorded = records_->ReadExitStatus(plan.id)) wait_status = *recorded;
   // Read before runc delete removes the cgroup.
   const uint64_t oom_kills = cgroups_.OomKills(plan.cgroups_path);
   const std::string runc_error = RuncError(plan.bundle + "/runc.log");
@@ -503,22 +526,81 @@ Result<ResourceStatistics> OciContainerizer::Usage(const ContainerId& id) {
 Status OciContainerizer::Recover(const std::vector<RecoveredContainer>& containers,
                                  RecoveredCallback on_exit) {
   if (!started_) return Status::Error("oci: Recover() before Start()");
+  std::set<ContainerId> listed;
+  for (const RecoveredContainer& c : containers) {
+    listed.insert(c.id);
+    RecoverOne(c, on_exit);
+  }
+  // What the agent did not record (it died during a launch) goes.
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(store_->containers_dir(), ec)) {
     const ContainerId id = entry.path().filename().string();
+    if (listed.count(id) != 0 || !ValidContainerId(id)) continue;
     context_.Log(LogLevel::kInfo, "destroying container '" + id + "' of the agent's last run");
+    if (auto init = records_->ReadInit(id)) {
+      const int pidfd = OpenIfRunning(*init);
+      if (pidfd >= 0) {
+        ::killpg(init->pid, SIGKILL);  // init and runc; the cgroup's in TearDown
+        ::close(pidfd);
+      }
+    }
     const std::string failed =
         TearDown(id, entry.path().string(), "/" + cgroups_root_ + "-oci/" + id);
     if (!failed.empty()) context_.Log(LogLevel::kWarning, "container '" + id + "': " + failed);
   }
-  for (const RecoveredContainer& c : containers) {
-    ContainerTermination termination;
-    termination.message =
-        "The agent restarted; the oci containerizer does not reattach to containers, so it "
-        "destroyed this one";
-    context_.Post([on_exit, id = c.id, termination] { on_exit(id, termination); });
-  }
   return Status::Ok();
+}
+
+void OciContainerizer::RecoverOne(const RecoveredContainer& listed,
+                                  const RecoveredCallback& on_exit) {
+  const ContainerId& id = listed.id;
+  Container container;
+  container.serial = next_serial_++;
+  container.plan.id = id;
+  container.plan.bundle = store_->containers_dir() + "/" + id;
+  container.plan.sandbox = listed.config.sandbox_dir;
+  container.plan.cgroups_path = "/" + cgroups_root_ + "-oci/" + id;
+  ContainerLaunch as_launched;
+  as_launched.config = listed.config;
+  container.memory_limit = MemoryLimitBytes(as_launched);
+  container.cpus = CpusOf(as_launched);
+  container.state = State::kRunning;
+  container.cancelled = std::make_shared<std::atomic<bool>>(false);
+  container.on_exit = [on_exit, id](const ContainerTermination& t) { on_exit(id, t); };
+  const uint64_t serial = container.serial;
+
+  const std::optional<InitProcess> init = records_->ReadInit(id);
+  const int pidfd = init ? OpenIfRunning(*init) : -1;
+  if (pidfd >= 0) {
+    container.runc_pid = init->pid;
+    containers_.emplace(id, std::move(container));
+    if (Status s = WatchInit(id, serial, init->pid, pidfd); !s.ok()) {
+      context_.Log(LogLevel::kError, "container '" + id + "': cannot watch it: " + s.message());
+      (void)Destroy(id);
+      return;
+    }
+    ArmTimer(id, serial);
+    return;
+  }
+  // It ended while no agent ran (its status is recorded), or never started.
+  container.state = State::kEnding;
+  const bool recorded = init.has_value() && records_->ReadExitStatus(id).has_value();
+  containers_.emplace(id, std::move(container));
+  if (!recorded) {
+    const std::string failed =
+        TearDown(id, store_->containers_dir() + "/" + id, "/" + cgroups_root_ + "-oci/" + id);
+    if (!failed.empty()) context_.Log(LogLevel::kWarning, "container '" + id + "': " + failed);
+    ContainerTermination lost;
+    lost.message = "The agent restarted and found no record of how the container ended";
+    auto it = containers_.find(id);
+    TerminationCallback callback = std::move(it->second.on_exit);
+    containers_.erase(it);
+    context_.Post([callback, lost] { callback(lost); });
+    return;
+  }
+  // CleanUp() reads the recorded status, removes what is left and reports.
+  const Plan plan = containers_.at(id).plan;
+  worker_.Submit([this, plan, serial] { CleanUp(plan, serial, ProcessReaper::kUnknownStatus); });
 }
 
 std::vector<ContainerId> OciContainerizer::Containers() const {
@@ -561,24 +643,6 @@ std::string OciContainerizer::TearDown(const ContainerId& id, const std::string&
   std::string summary;
   for (const auto& f : failures) summary += (summary.empty() ? "" : "; ") + f;
   return summary;
-}
-
-void OciContainerizer::RemoveLeftovers() {
-  // From an agent that did not stop cleanly: no container survives it.
-  const std::string dir = store_->containers_dir();
-  std::vector<std::string> ids;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      const std::string name = e->d_name;
-      if (ValidContainerId(name)) ids.push_back(name);
-    }
-    ::closedir(d);
-  }
-  for (const std::string& id : ids) {
-    context_.Log(LogLevel::kInfo, "removing container '" + id + "' left by an earlier run");
-    const std::string failed = TearDown(id, dir + "/" + id, "/" + cgroups_root_ + "-oci/" + id);
-    if (!failed.empty()) context_.Log(LogLevel::kWarning, "container '" + id + "': " + failed);
-  }
 }
 
 }  // namespace keel::modules::oci

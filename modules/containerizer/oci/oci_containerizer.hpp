@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "keel/containerizer.hpp"
+#include "modules/containerizer/native/container_record.hpp"
 #include "modules/containerizer/native/process_reaper.hpp"
 #include "modules/containerizer/oci/cgroups.hpp"
 #include "modules/containerizer/oci/image_store.hpp"
@@ -42,16 +43,19 @@ namespace keel::modules::oci {
 class OciContainerizer : public Containerizer {
  public:
   explicit OciContainerizer(ModuleContext& context);
-  // Kills every container, waits for runc and removes what they left
-  // (runc state, mounts, bundles, cgroups) before returning. on_exit
-  // callbacks are not called.
+  // Leaves the containers running, as the native containerizer does: each
+  // `runc run` is supervised by keel-container-init, which records runc's
+  // end in the bundle, and the next agent's Recover() takes them back.
+  // on_exit callbacks are not called.
   ~OciContainerizer() override;
 
   Status Start(const std::vector<Isolator*>& isolators) override;
   bool CanLaunch(const ContainerLaunch& launch) const override { return launch.image.has_value(); }
   Status Launch(const ContainerLaunch& launch, TerminationCallback on_exit) override;
-  // Destroys every container a previous agent left (runc state, mounts,
-  // bundles, cgroups); those listed are reported ended, without a status.
+  // Takes back the listed containers whose keel-container-init still runs,
+  // reports those that ended meanwhile with runc's recorded status (after
+  // removing what they left), and destroys every other container a previous
+  // agent left (runc state, mounts, bundles, cgroups).
   Status Recover(const std::vector<RecoveredContainer>& containers,
                  RecoveredCallback on_exit) override;
   Status Kill(const ContainerId& id, int signal) override;
@@ -116,7 +120,10 @@ class OciContainerizer : public Containerizer {
   // a summary of what failed, empty when nothing did.
   std::string TearDown(const ContainerId& id, const std::string& bundle,
                        const std::string& cgroups_path);
-  void RemoveLeftovers();
+  // Recover()'s: one listed container, by what its bundle records.
+  void RecoverOne(const RecoveredContainer& listed, const RecoveredCallback& on_exit);
+  // The reaper watches `pid`, the container's keel-container-init.
+  Status WatchInit(const ContainerId& id, uint64_t serial, pid_t pid, int pidfd);
   std::vector<std::string> Runc(std::vector<std::string> args) const;
 
   ModuleContext& context_;
@@ -127,10 +134,13 @@ class OciContainerizer : public Containerizer {
   bool cfs_quota_;
   std::string cgroups_root_;
   std::string rootfs_parameter_;
+  std::string init_path_;  // keel-container-init
 
   bool started_ = false;
   RootfsMode rootfs_mode_ = RootfsMode::kOverlay;
   std::unique_ptr<ImageStore> store_;
+  // Bundles double as keel-container-init's records (init, exit_status).
+  std::unique_ptr<ContainerRecords> records_;
   CgroupLayout cgroups_;
   std::map<ContainerId, Container> containers_;
   uint64_t next_serial_ = 1;

@@ -40,6 +40,9 @@ Result<pid_t> Spawn(const std::vector<std::string>& argv, int stdout_fd, int std
   posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&setup.actions, stdout_fd, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&setup.actions, stderr_fd, STDERR_FILENO);
+  // Nothing else of the agent's: runc and its supervisor outlive the agent,
+  // and an inherited listening socket would keep the next agent from its port.
+  posix_spawn_file_actions_addclosefrom_np(&setup.actions, STDERR_FILENO + 1);
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);

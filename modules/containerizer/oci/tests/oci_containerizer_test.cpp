@@ -12,6 +12,8 @@
 #include <chrono>
 #include <deque>
 #include <filesystem>
+#include <fstream>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -319,8 +321,9 @@ TEST_F(OciContainerizerTest, StartFailsClearlyWithoutRunc) {
   EXPECT_NE(started.message().find("/nonexistent/runc"), std::string::npos);
 }
 
-TEST_F(OciContainerizerTest, StartRemovesWhatACrashedAgentLeft) {
-  // A bundle with its overlay still mounted, as an agent killed -9 leaves it.
+TEST_F(OciContainerizerTest, RecoverRemovesWhatACrashedAgentLeftAndDidNotRecord) {
+  // A bundle with its overlay still mounted, as an agent killed -9 during a
+  // launch leaves it (the agent has no record of it).
   const std::string bundle = module_dir + "/containers/c-crashed";
   for (const char* sub : {"rootfs", "upper", "work"}) fs::create_directories(bundle + "/" + sub);
   const std::string options = "lowerdir=" + module_dir +
@@ -329,20 +332,58 @@ TEST_F(OciContainerizerTest, StartRemovesWhatACrashedAgentLeft) {
   ASSERT_EQ(::mount("overlay", (bundle + "/rootfs").c_str(), "overlay", 0, options.c_str()), 0);
   ASSERT_TRUE(HasMountUnder(bundle));
   auto c = Started();
-  ASSERT_TRUE(context.DrainUntil([&] { return !fs::exists(bundle); }, 10s));
+  ASSERT_TRUE(c->Recover({}, [](const ContainerId&, const ContainerTermination&) {}).ok());
+  EXPECT_FALSE(fs::exists(bundle));
   ExpectNothingLeft("c-crashed");
 }
 
-TEST_F(OciContainerizerTest, DestructorLeavesNothing) {
+// The agent stops (or dies): its containers run on under keel-container-init,
+// and the next agent's containerizer takes back the one that still runs and
+// reports, with its status, the one that ended meanwhile.
+TEST_F(OciContainerizerTest, ContainersOutliveTheContainerizerAndTheNextOneRecoversThem) {
+  ContainerLaunch stays = Launch("c-stays", "echo up; exec sleep 1000");
+  ContainerLaunch ends = Launch("c-ends",
+                                "echo up; while [ ! -e $MESOS_SANDBOX/go ]; do sleep 0.05; done; "
+                                "exit 3");
+  ends.command.environment["MESOS_SANDBOX"] = "/mnt/mesos/sandbox";
   {
     auto c = Started();
-    ContainerLaunch launch = Launch("c-left", "echo up; sleep 1000");
-    ASSERT_TRUE(c->Launch(launch, [](const ContainerTermination&) {}).ok());
-    const std::string stdout_path = launch.config.sandbox_dir + "/stdout";
-    ASSERT_TRUE(
-        context.DrainUntil([&] { return ReadAll(stdout_path).find("up") != std::string::npos; }));
+    for (const ContainerLaunch* launch : {&stays, &ends}) {
+      ASSERT_TRUE(c->Launch(*launch, [](const ContainerTermination&) {}).ok());
+      const std::string stdout_path = launch->config.sandbox_dir + "/stdout";
+      ASSERT_TRUE(
+          context.DrainUntil([&] { return ReadAll(stdout_path).find("up") != std::string::npos; }));
+    }
   }
-  ExpectNothingLeft("c-left");
+  // No containerizer now: c-ends ends, and its init records how.
+  std::ofstream(ends.config.sandbox_dir + "/go").put('\n');
+  ASSERT_TRUE(context.DrainUntil(
+      [&] { return fs::exists(module_dir + "/containers/c-ends/exit_status"); }, 10s));
+
+  auto c = Started();
+  std::map<ContainerId, ContainerTermination> ended;
+  auto record = [&](const ContainerId& id, const ContainerTermination& t) { ended[id] = t; };
+  std::vector<RecoveredContainer> listed(2);
+  listed[0].id = "c-stays";
+  listed[0].config = stays.config;
+  listed[1].id = "c-ends";
+  listed[1].config = ends.config;
+  ASSERT_TRUE(c->Recover(listed, record).ok());
+  ASSERT_TRUE(context.DrainUntil([&] { return ended.count("c-ends") != 0; }));
+  const ContainerTermination& end = ended.at("c-ends");
+  ASSERT_TRUE(end.exit_status.has_value()) << end.message;
+  EXPECT_TRUE(WIFEXITED(*end.exit_status) && WEXITSTATUS(*end.exit_status) == 3) << end.message;
+  EXPECT_FALSE(fs::exists(module_dir + "/containers/c-ends"));
+
+  // c-stays runs on, and is the containerizer's again: usage, then destroy.
+  EXPECT_EQ(ended.count("c-stays"), 0u);
+  auto usage = c->Usage("c-stays");
+  ASSERT_TRUE(usage.ok()) << usage.status().message();
+  EXPECT_GT(usage->mem_rss_bytes, 0u);
+  ASSERT_TRUE(c->Destroy("c-stays").ok());
+  ASSERT_TRUE(context.DrainUntil([&] { return ended.count("c-stays") != 0; }));
+  ExpectNothingLeft("c-stays");
+  ExpectNothingLeft("c-ends");
 }
 
 }  // namespace
