@@ -2,7 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <sstream>
+#include <cstdio>
 #include <vector>
 
 #include "kernel/http/http_server_impl.hpp"
@@ -61,23 +61,79 @@ Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<Server::Imp
 }
 
 void Connection::Start() {
-  asio::dispatch(strand_, [self = shared_from_this()] { self->ReadRequest(); });
+  asio::dispatch(strand_, [self = shared_from_this()] { self->Serve(); });
 }
 
-void Connection::ReadRequest() {
-  if (closed_) return;
-  parser_.emplace();
-  parser_->body_limit(server_->options.max_body_bytes);
-  stream_.expires_after(server_->options.idle_timeout);
-  bhttp::async_read(
-      stream_, buffer_, *parser_,
-      asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
+void Connection::Serve() {
+  while (!closed_ && !closing_) {
+    if (!parser_) {
+      parser_.emplace();
+      parser_->body_limit(server_->options.max_body_bytes);
+      // The whole message (header and body) in one put when it is here.
+      parser_->eager(true);
+      stream_.expires_after(server_->options.idle_timeout);
+    }
+    beast::error_code ec;
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec) break;
+    }
+    if (ec) {
+      Flush();
+      OnRead(ec);
+      return;
+    }
+    if (!parser_->is_done()) {
+      Flush();
+      ReadMore();
+      return;
+    }
+    awaiting_answer_ = true;
+    dispatching_ = true;
+    Dispatch();
+    dispatching_ = false;
+    if (awaiting_answer_) {
+      // Answered later (or a stream): SendResponse resumes.
+      Flush();
+      return;
+    }
+  }
+  Flush();
+}
+
+void Connection::ReadMore() {
+  // Room for many requests: a pipelining client's burst is read in one
+  // system call. (beast's read size for an empty flat_buffer is 512 bytes,
+  // two acknowledgements, and Serve answered and wrote per read.)
+  constexpr size_t kReadBytes = 16384;
+  stream_.async_read_some(
+      buffer_.prepare(kReadBytes),
+      asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t n) {
+        if (self->closed_) return;
+        if (!ec) {
+          self->buffer_.commit(n);
+          self->Serve();
+          return;
+        }
+        if (ec == asio::error::eof && self->parser_ && self->parser_->got_some()) {
+          // The peer stopped in the middle of a request (beast's read does
+          // the same): malformed.
+          beast::error_code partial;
+          self->parser_->put_eof(partial);
+          ec = partial ? partial : beast::error_code(bhttp::error::partial_message);
+        }
         self->OnRead(ec);
       }));
 }
 
 void Connection::OnRead(beast::error_code ec) {
   if (closed_) return;
+  parser_.reset();
   if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
       ec == asio::error::operation_aborted || ec == beast::error::timeout ||
       ec == asio::error::connection_reset) {
@@ -92,12 +148,8 @@ void Connection::OnRead(beast::error_code ec) {
         false, 11);
     return;
   }
-  if (ec) {
-    server_->bad_requests++;
-    SendResponse(Response::Text(400, "malformed HTTP request: " + ec.message() + "\n"), false, 11);
-    return;
-  }
-  Dispatch();
+  server_->bad_requests++;
+  SendResponse(Response::Text(400, "malformed HTTP request: " + ec.message() + "\n"), false, 11);
 }
 
 void Connection::Dispatch() {
@@ -134,6 +186,7 @@ void Connection::Dispatch() {
   state->connection = shared_from_this();
   state->keep_alive = msg.keep_alive();
   state->version = msg.version();
+  parser_.reset();  // the next request gets a fresh one
   server_->requests_served++;
   server_->Handle(request, Responder(std::move(state)));
 }
@@ -147,18 +200,13 @@ void Connection::SendResponse(Response response, bool keep_alive, unsigned versi
   if (!keep_alive) out += "Connection: close\r\n";
   out += "\r\n";
   out += response.body;
-  if (keep_alive && buffer_.size() > 0) {
-    // More of a pipelining client's requests are here already: their
-    // answers join this one in one write, posted after the next is handled.
-    writes_.emplace_back(std::move(out), false);
-    ReadRequest();
-    asio::post(strand_, [self = shared_from_this()] {
-      if (!self->writing_) self->WriteNext();
-    });
-    return;
-  }
-  QueueWrite(std::move(out), !keep_alive);
-  if (keep_alive) ReadRequest();
+  writes_.emplace_back(std::move(out), !keep_alive);
+  if (!keep_alive) closing_ = true;
+  awaiting_answer_ = false;
+  // Given at once by the handler Serve runs: Serve goes on to the next
+  // request and writes this answer with theirs.
+  if (dispatching_) return;
+  Serve();
 }
 
 void Connection::StartStream(int status, Headers headers, std::shared_ptr<StreamImpl> stream) {
@@ -191,11 +239,9 @@ void Connection::WatchPeer() {
       }));
 }
 
-void Connection::SendChunk(std::string data) {
-  if (closed_ || !streaming_ || data.empty()) return;
-  std::ostringstream size;
-  size << std::hex << data.size();
-  QueueWrite(size.str() + "\r\n" + data + "\r\n", false);
+void Connection::SendChunks(std::string chunks) {
+  if (closed_ || !streaming_ || chunks.empty()) return;
+  QueueWrite(std::move(chunks), false);
 }
 
 void Connection::FinishStream() {
@@ -205,6 +251,11 @@ void Connection::FinishStream() {
 
 void Connection::QueueWrite(std::string bytes, bool close_after) {
   writes_.emplace_back(std::move(bytes), close_after);
+  if (close_after) closing_ = true;
+  Flush();
+}
+
+void Connection::Flush() {
   if (!writing_) WriteNext();
 }
 
@@ -263,6 +314,14 @@ void Responder::Respond(Response response) {
     }
   }
   if (auto conn = std::move(state_->connection)) {
+    // A handler answering at once runs on the connection's strand: the
+    // answer is queued now, to go out with those of the requests after it
+    // (posted, it would come after Serve had already written alone what
+    // came before).
+    if (conn->strand().running_in_this_thread()) {
+      conn->SendResponse(std::move(response), state_->keep_alive, state_->version);
+      return;
+    }
     asio::post(conn->strand(), [conn, response = std::move(response), keep = state_->keep_alive,
                                 version = state_->version]() mutable {
       conn->SendResponse(std::move(response), keep, version);
@@ -302,11 +361,30 @@ Responder::State::~State() {
 // ---- Stream ---------------------------------------------------------------
 
 void StreamImpl::Write(std::string data) {
-  if (closed_) return;
-  if (auto conn = connection_.lock()) {
-    asio::post(conn->strand(),
-               [conn, data = std::move(data)]() mutable { conn->SendChunk(std::move(data)); });
+  if (closed_ || data.empty()) return;
+  auto conn = connection_.lock();
+  if (!conn) return;
+  char size[20];
+  const int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+  bool post;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.append(size, static_cast<size_t>(n)).append(data).append("\r\n");
+    post = !flush_posted_;
+    flush_posted_ = true;
   }
+  if (post) {
+    asio::post(conn->strand(),
+               [conn, self = shared_from_this()] { conn->SendChunks(self->TakePending()); });
+  }
+}
+
+std::string StreamImpl::TakePending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  flush_posted_ = false;
+  std::string chunks;
+  chunks.swap(pending_);
+  return chunks;
 }
 
 void StreamImpl::Close() {
