@@ -15,11 +15,20 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string StatusLine(int status, unsigned version) {
-  std::string reason(bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
-  return "HTTP/" + std::to_string(version / 10) + "." + std::to_string(version % 10) + " " +
-         std::to_string(status) + " " + reason + "\r\n";
+// Appended piece by piece into the caller's string: a response head is
+// built once per request, and temporaries of `+` were most of its cost.
+void AppendStatusLine(int status, unsigned version, std::string* out) {
+  out->append("HTTP/").append(std::to_string(version / 10)).append(".");
+  out->append(std::to_string(version % 10)).append(" ").append(std::to_string(status));
+  const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  out->append(" ").append(reason.data(), reason.size()).append("\r\n");
 }
+
+void AppendHeader(std::string_view name, std::string_view value, std::string* out) {
+  out->append(name).append(": ").append(value).append("\r\n");
+}
+
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool HasHeader(const Headers& headers, std::string_view lower) {
   for (const auto& [k, v] : headers) {
@@ -29,6 +38,9 @@ bool HasHeader(const Headers& headers, std::string_view lower) {
 }
 
 std::string DecodePercent(std::string_view in, bool plus_is_space) {
+  if (in.find_first_of(plus_is_space ? "%+" : "%") == std::string_view::npos) {
+    return std::string(in);  // the common case: nothing to decode
+  }
   std::string out;
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(in[i + 1]) && std::isxdigit(in[i + 2])) {
@@ -157,8 +169,7 @@ void Connection::Dispatch() {
   Request request;
   request.method = std::string(msg.method_string());
   request.target = std::string(msg.target());
-  const std::string target_text(msg.target());
-  std::string_view target = target_text;
+  std::string_view target = request.target;
   auto q = target.find('?');
   request.path = DecodePercent(target.substr(0, q), false);
   if (q != std::string_view::npos) {
@@ -175,8 +186,8 @@ void Connection::Dispatch() {
   }
   for (const auto& field : msg) {
     std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    request.headers[name] = std::string(field.value());
+    for (char& c : name) c = AsciiLower(c);
+    request.headers.insert_or_assign(std::move(name), std::string(field.value()));
   }
   request.body = std::move(msg.body());
   request.remote_address = remote_;
@@ -193,13 +204,14 @@ void Connection::Dispatch() {
 
 void Connection::SendResponse(Response response, bool keep_alive, unsigned version) {
   if (closed_) return;
-  std::string out = StatusLine(response.status, version);
-  for (const auto& [k, v] : response.headers) out += k + ": " + v + "\r\n";
-  if (!HasHeader(response.headers, "server")) out += "Server: keel\r\n";
-  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
-  if (!keep_alive) out += "Connection: close\r\n";
-  out += "\r\n";
-  out += response.body;
+  std::string out;
+  out.reserve(128 + response.body.size());
+  AppendStatusLine(response.status, version, &out);
+  for (const auto& [k, v] : response.headers) AppendHeader(k, v, &out);
+  if (!HasHeader(response.headers, "server")) out.append("Server: keel\r\n");
+  AppendHeader("Content-Length", std::to_string(response.body.size()), &out);
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("\r\n").append(response.body);
   writes_.emplace_back(std::move(out), !keep_alive);
   if (!keep_alive) closing_ = true;
   awaiting_answer_ = false;
@@ -215,9 +227,10 @@ void Connection::StartStream(int status, Headers headers, std::shared_ptr<Stream
     return;
   }
   streaming_ = std::move(stream);
-  std::string out = StatusLine(status, 11);
-  for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
-  out += "Server: keel\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string out;
+  AppendStatusLine(status, 11, &out);
+  for (const auto& [k, v] : headers) AppendHeader(k, v, &out);
+  out.append("Server: keel\r\nTransfer-Encoding: chunked\r\n\r\n");
   // A stream never times out: events may be minutes apart (heartbeats keep
   // clients happy, not the server).
   stream_.expires_never();
