@@ -121,6 +121,7 @@ void AgentFleet::Impl::OnMessage(TransportMessage& m) {
     if (terminal) {
       ++counters.finished_acked;
       shared.finished_acked++;
+      shared.WakeIfRoom();
     }
   } else if (type == TypeOf<internal::AgentRegistered>()) {
     if (registered[static_cast<size_t>(index)]) return;

@@ -55,13 +55,7 @@ struct FrameworkFleet::Impl {
   void AcceptLoop(Framework& fw);
   // The ACCEPT (or DECLINE, for an offer no task fits) of `offer`.
   scheduler::Call Answer(Framework& fw, const v1::Offer& offer);
-  // Launched and not yet finished-and-acknowledged; the acknowledgement is
-  // read first, so that a launch counted since never makes it negative.
-  uint64_t InFlight() const {
-    const uint64_t acked = shared.finished_acked;
-    const uint64_t launched = shared.tasks_launched;
-    return launched > acked ? launched - acked : 0;
-  }
+  uint64_t InFlight() const { return shared.InFlight(); }
 };
 
 void FrameworkFleet::Impl::OnOffers(Framework& fw, const Event& e) {
@@ -118,9 +112,10 @@ void FrameworkFleet::Impl::AcceptLoop(Framework& fw) {
       fw.changed.wait(lock, [&] { return fw.stopping || !fw.pending.empty(); });
       if (fw.stopping) return;  // what is pending stays with the master
       if (shared.paused || InFlight() >= shared.max_in_flight) {
-        // Room is made by acknowledgements on other threads: polled.
+        // Room is made by acknowledgements on other threads, which wake a
+        // waiting framework; the bound on the wait is for stopping.
         lock.unlock();
-        std::this_thread::sleep_for(std::chrono::microseconds(500));
+        shared.WaitForRoom(std::chrono::milliseconds(20));
         continue;
       }
       // Offers while there is room, each counted launched as it is taken,
@@ -192,6 +187,7 @@ bool FrameworkFleet::Start(std::chrono::milliseconds timeout) {
 
 void FrameworkFleet::StopLaunching() {
   impl_->stopping = true;
+  impl_->shared.WakeAll();
   for (auto& fw : impl_->frameworks) {
     {
       std::lock_guard<std::mutex> lock(fw->mu);

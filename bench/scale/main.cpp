@@ -171,6 +171,7 @@ int Run(const Options& o) {
   auto quiet_a = quiet();
   const uint64_t kept_a = shared.finished_acked;
   shared.paused = false;
+  shared.WakeAll();
   shared.measuring = true;
   auto run_a = SampleProcess(m.pid());
   auto gen_a = SampleProcess(::getpid());

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -24,6 +25,8 @@ inline constexpr double kAgentCpus = 16;
 inline constexpr double kAgentMem = 16384;
 inline constexpr double kTaskCpus = 1;
 inline constexpr double kTaskMem = 1024;
+// The tasks a whole agent's offer holds.
+inline constexpr uint64_t kOfferTasks = static_cast<uint64_t>(kAgentCpus / kTaskCpus);
 
 // Nanoseconds on the steady clock, for atomics shared between threads.
 inline int64_t NowNs() {
@@ -50,7 +53,37 @@ struct Shared {
   uint64_t max_in_flight = 16000;
   // While set, frameworks take no offers (the master keeps them).
   std::atomic<bool> paused{false};
+  // Launched and not yet finished-and-acknowledged; the acknowledgement is
+  // read first, so that a launch counted since never makes it negative.
+  uint64_t InFlight() const {
+    const uint64_t acked = finished_acked;
+    const uint64_t launched = tasks_launched;
+    return launched > acked ? launched - acked : 0;
+  }
+  // Frameworks with offers and no room (paused, or at the bound) wait here
+  // rather than poll: the agents wake one when acknowledgements made room
+  // for an offer's tasks (WakeIfRoom), main all when it unpauses (WakeAll).
+  // Polled every 0.5 ms, the ten frameworks' sleeps had been most of the
+  // generator's context switches.
+  void WaitForRoom(std::chrono::milliseconds at_most) {
+    std::unique_lock<std::mutex> lock(room_mu);
+    ++room_waiters;
+    room.wait_for(lock, at_most, [&] { return !paused && InFlight() < max_in_flight; });
+    --room_waiters;
+  }
+  void WakeIfRoom() {
+    if (room_waiters == 0 || paused || InFlight() + kOfferTasks > max_in_flight) return;
+    std::lock_guard<std::mutex> lock(room_mu);
+    room.notify_one();
+  }
+  void WakeAll() {
+    std::lock_guard<std::mutex> lock(room_mu);
+    room.notify_all();
+  }
   std::atomic<uint64_t> frameworks_failed{0};
+  std::mutex room_mu;
+  std::condition_variable room;
+  std::atomic<int> room_waiters{0};
   std::string first_error;  // under mu
 
   void Fail(const std::string& why) {

@@ -2,7 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
-#include <sstream>
+#include <cstdio>
 #include <vector>
 
 #include "kernel/http/http_server_impl.hpp"
@@ -15,11 +15,20 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::string StatusLine(int status, unsigned version) {
-  std::string reason(bhttp::obsolete_reason(static_cast<bhttp::status>(status)));
-  return "HTTP/" + std::to_string(version / 10) + "." + std::to_string(version % 10) + " " +
-         std::to_string(status) + " " + reason + "\r\n";
+// Appended piece by piece into the caller's string: a response head is
+// built once per request, and temporaries of `+` were most of its cost.
+void AppendStatusLine(int status, unsigned version, std::string* out) {
+  out->append("HTTP/").append(std::to_string(version / 10)).append(".");
+  out->append(std::to_string(version % 10)).append(" ").append(std::to_string(status));
+  const auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  out->append(" ").append(reason.data(), reason.size()).append("\r\n");
 }
+
+void AppendHeader(std::string_view name, std::string_view value, std::string* out) {
+  out->append(name).append(": ").append(value).append("\r\n");
+}
+
+char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool HasHeader(const Headers& headers, std::string_view lower) {
   for (const auto& [k, v] : headers) {
@@ -29,6 +38,9 @@ bool HasHeader(const Headers& headers, std::string_view lower) {
 }
 
 std::string DecodePercent(std::string_view in, bool plus_is_space) {
+  if (in.find_first_of(plus_is_space ? "%+" : "%") == std::string_view::npos) {
+    return std::string(in);  // the common case: nothing to decode
+  }
   std::string out;
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '%' && i + 2 < in.size() && std::isxdigit(in[i + 1]) && std::isxdigit(in[i + 2])) {
@@ -61,23 +73,79 @@ Connection::Connection(asio::ip::tcp::socket socket, std::shared_ptr<Server::Imp
 }
 
 void Connection::Start() {
-  asio::dispatch(strand_, [self = shared_from_this()] { self->ReadRequest(); });
+  asio::dispatch(strand_, [self = shared_from_this()] { self->Serve(); });
 }
 
-void Connection::ReadRequest() {
-  if (closed_) return;
-  parser_.emplace();
-  parser_->body_limit(server_->options.max_body_bytes);
-  stream_.expires_after(server_->options.idle_timeout);
-  bhttp::async_read(
-      stream_, buffer_, *parser_,
-      asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t) {
+void Connection::Serve() {
+  while (!closed_ && !closing_) {
+    if (!parser_) {
+      parser_.emplace();
+      parser_->body_limit(server_->options.max_body_bytes);
+      // The whole message (header and body) in one put when it is here.
+      parser_->eager(true);
+      stream_.expires_after(server_->options.idle_timeout);
+    }
+    beast::error_code ec;
+    while (buffer_.size() > 0 && !parser_->is_done()) {
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == bhttp::error::need_more) {
+        ec = {};
+        break;
+      }
+      if (ec) break;
+    }
+    if (ec) {
+      Flush();
+      OnRead(ec);
+      return;
+    }
+    if (!parser_->is_done()) {
+      Flush();
+      ReadMore();
+      return;
+    }
+    awaiting_answer_ = true;
+    dispatching_ = true;
+    Dispatch();
+    dispatching_ = false;
+    if (awaiting_answer_) {
+      // Answered later (or a stream): SendResponse resumes.
+      Flush();
+      return;
+    }
+  }
+  Flush();
+}
+
+void Connection::ReadMore() {
+  // Room for many requests: a pipelining client's burst is read in one
+  // system call. (beast's read size for an empty flat_buffer is 512 bytes,
+  // two acknowledgements, and Serve answered and wrote per read.)
+  constexpr size_t kReadBytes = 16384;
+  stream_.async_read_some(
+      buffer_.prepare(kReadBytes),
+      asio::bind_executor(strand_, [self = shared_from_this()](beast::error_code ec, size_t n) {
+        if (self->closed_) return;
+        if (!ec) {
+          self->buffer_.commit(n);
+          self->Serve();
+          return;
+        }
+        if (ec == asio::error::eof && self->parser_ && self->parser_->got_some()) {
+          // The peer stopped in the middle of a request (beast's read does
+          // the same): malformed.
+          beast::error_code partial;
+          self->parser_->put_eof(partial);
+          ec = partial ? partial : beast::error_code(bhttp::error::partial_message);
+        }
         self->OnRead(ec);
       }));
 }
 
 void Connection::OnRead(beast::error_code ec) {
   if (closed_) return;
+  parser_.reset();
   if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
       ec == asio::error::operation_aborted || ec == beast::error::timeout ||
       ec == asio::error::connection_reset) {
@@ -92,12 +160,8 @@ void Connection::OnRead(beast::error_code ec) {
         false, 11);
     return;
   }
-  if (ec) {
-    server_->bad_requests++;
-    SendResponse(Response::Text(400, "malformed HTTP request: " + ec.message() + "\n"), false, 11);
-    return;
-  }
-  Dispatch();
+  server_->bad_requests++;
+  SendResponse(Response::Text(400, "malformed HTTP request: " + ec.message() + "\n"), false, 11);
 }
 
 void Connection::Dispatch() {
@@ -105,8 +169,7 @@ void Connection::Dispatch() {
   Request request;
   request.method = std::string(msg.method_string());
   request.target = std::string(msg.target());
-  const std::string target_text(msg.target());
-  std::string_view target = target_text;
+  std::string_view target = request.target;
   auto q = target.find('?');
   request.path = DecodePercent(target.substr(0, q), false);
   if (q != std::string_view::npos) {
@@ -123,8 +186,8 @@ void Connection::Dispatch() {
   }
   for (const auto& field : msg) {
     std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    request.headers[name] = std::string(field.value());
+    for (char& c : name) c = AsciiLower(c);
+    request.headers.insert_or_assign(std::move(name), std::string(field.value()));
   }
   request.body = std::move(msg.body());
   request.remote_address = remote_;
@@ -134,31 +197,28 @@ void Connection::Dispatch() {
   state->connection = shared_from_this();
   state->keep_alive = msg.keep_alive();
   state->version = msg.version();
+  parser_.reset();  // the next request gets a fresh one
   server_->requests_served++;
   server_->Handle(request, Responder(std::move(state)));
 }
 
 void Connection::SendResponse(Response response, bool keep_alive, unsigned version) {
   if (closed_) return;
-  std::string out = StatusLine(response.status, version);
-  for (const auto& [k, v] : response.headers) out += k + ": " + v + "\r\n";
-  if (!HasHeader(response.headers, "server")) out += "Server: keel\r\n";
-  out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
-  if (!keep_alive) out += "Connection: close\r\n";
-  out += "\r\n";
-  out += response.body;
-  if (keep_alive && buffer_.size() > 0) {
-    // More of a pipelining client's requests are here already: their
-    // answers join this one in one write, posted after the next is handled.
-    writes_.emplace_back(std::move(out), false);
-    ReadRequest();
-    asio::post(strand_, [self = shared_from_this()] {
-      if (!self->writing_) self->WriteNext();
-    });
-    return;
-  }
-  QueueWrite(std::move(out), !keep_alive);
-  if (keep_alive) ReadRequest();
+  std::string out;
+  out.reserve(128 + response.body.size());
+  AppendStatusLine(response.status, version, &out);
+  for (const auto& [k, v] : response.headers) AppendHeader(k, v, &out);
+  if (!HasHeader(response.headers, "server")) out.append("Server: keel\r\n");
+  AppendHeader("Content-Length", std::to_string(response.body.size()), &out);
+  if (!keep_alive) out.append("Connection: close\r\n");
+  out.append("\r\n").append(response.body);
+  writes_.emplace_back(std::move(out), !keep_alive);
+  if (!keep_alive) closing_ = true;
+  awaiting_answer_ = false;
+  // Given at once by the handler Serve runs: Serve goes on to the next
+  // request and writes this answer with theirs.
+  if (dispatching_) return;
+  Serve();
 }
 
 void Connection::StartStream(int status, Headers headers, std::shared_ptr<StreamImpl> stream) {
@@ -167,9 +227,10 @@ void Connection::StartStream(int status, Headers headers, std::shared_ptr<Stream
     return;
   }
   streaming_ = std::move(stream);
-  std::string out = StatusLine(status, 11);
-  for (const auto& [k, v] : headers) out += k + ": " + v + "\r\n";
-  out += "Server: keel\r\nTransfer-Encoding: chunked\r\n\r\n";
+  std::string out;
+  AppendStatusLine(status, 11, &out);
+  for (const auto& [k, v] : headers) AppendHeader(k, v, &out);
+  out.append("Server: keel\r\nTransfer-Encoding: chunked\r\n\r\n");
   // A stream never times out: events may be minutes apart (heartbeats keep
   // clients happy, not the server).
   stream_.expires_never();
@@ -191,11 +252,9 @@ void Connection::WatchPeer() {
       }));
 }
 
-void Connection::SendChunk(std::string data) {
-  if (closed_ || !streaming_ || data.empty()) return;
-  std::ostringstream size;
-  size << std::hex << data.size();
-  QueueWrite(size.str() + "\r\n" + data + "\r\n", false);
+void Connection::SendChunks(std::string chunks) {
+  if (closed_ || !streaming_ || chunks.empty()) return;
+  QueueWrite(std::move(chunks), false);
 }
 
 void Connection::FinishStream() {
@@ -205,6 +264,11 @@ void Connection::FinishStream() {
 
 void Connection::QueueWrite(std::string bytes, bool close_after) {
   writes_.emplace_back(std::move(bytes), close_after);
+  if (close_after) closing_ = true;
+  Flush();
+}
+
+void Connection::Flush() {
   if (!writing_) WriteNext();
 }
 
@@ -263,6 +327,14 @@ void Responder::Respond(Response response) {
     }
   }
   if (auto conn = std::move(state_->connection)) {
+    // A handler answering at once runs on the connection's strand: the
+    // answer is queued now, to go out with those of the requests after it
+    // (posted, it would come after Serve had already written alone what
+    // came before).
+    if (conn->strand().running_in_this_thread()) {
+      conn->SendResponse(std::move(response), state_->keep_alive, state_->version);
+      return;
+    }
     asio::post(conn->strand(), [conn, response = std::move(response), keep = state_->keep_alive,
                                 version = state_->version]() mutable {
       conn->SendResponse(std::move(response), keep, version);
@@ -302,11 +374,30 @@ Responder::State::~State() {
 // ---- Stream ---------------------------------------------------------------
 
 void StreamImpl::Write(std::string data) {
-  if (closed_) return;
-  if (auto conn = connection_.lock()) {
-    asio::post(conn->strand(),
-               [conn, data = std::move(data)]() mutable { conn->SendChunk(std::move(data)); });
+  if (closed_ || data.empty()) return;
+  auto conn = connection_.lock();
+  if (!conn) return;
+  char size[20];
+  const int n = std::snprintf(size, sizeof(size), "%zx\r\n", data.size());
+  bool post;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    pending_.append(size, static_cast<size_t>(n)).append(data).append("\r\n");
+    post = !flush_posted_;
+    flush_posted_ = true;
   }
+  if (post) {
+    asio::post(conn->strand(),
+               [conn, self = shared_from_this()] { conn->SendChunks(self->TakePending()); });
+  }
+}
+
+std::string StreamImpl::TakePending() {
+  std::lock_guard<std::mutex> lock(mu_);
+  flush_posted_ = false;
+  std::string chunks;
+  chunks.swap(pending_);
+  return chunks;
 }
 
 void StreamImpl::Close() {

@@ -19,8 +19,18 @@ EventStream::EventStream(std::shared_ptr<http::Stream> stream, Encoding encoding
     : stream_(std::move(stream)), encoding_(encoding), id_(std::move(id)) {}
 
 void EventStream::Send(const google::protobuf::Message& event) {
-  std::string record = Encode(event, encoding_);
-  stream_->Write(std::to_string(record.size()) + "\n" + record);
+  if (encoding_ == Encoding::kJson) {
+    std::string record = MesosJson(event);
+    stream_->Write(std::to_string(record.size()) + "\n" + record);
+    return;
+  }
+  // The RecordIO length, then the event serialized after it into the same
+  // string: one allocation and no copy of the record per event.
+  const size_t size = event.ByteSizeLong();
+  std::string framed = std::to_string(size) + "\n";
+  framed.reserve(framed.size() + size);
+  event.AppendToString(&framed);
+  stream_->Write(std::move(framed));
 }
 
 void EventStream::Close() { stream_->Close(); }

@@ -165,6 +165,44 @@ TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
   EXPECT_LT(r.find("late"), r.find("hello 2"));
 }
 
+// Requests arriving together are handled one after another from what was
+// read, answered at once or later, and their answers come back in order.
+TEST_F(HttpServerTest, ABurstOfPipelinedRequestsIsAnsweredInOrder) {
+  RawClient c(server_->port());
+  std::string burst;
+  for (int i = 0; i < 300; ++i) {
+    burst += i % 100 == 50
+                 ? "GET /later HTTP/1.1\r\nHost: x\r\n\r\n"
+                 : "GET /hello?name=n" + std::to_string(i) + "x HTTP/1.1\r\nHost: x\r\n\r\n";
+  }
+  c.Send(burst);
+  const std::string r = c.ReadUntil("hello n299x");
+  size_t at = 0;
+  for (int i = 0; i < 300; ++i) {
+    const std::string expected = i % 100 == 50 ? "late" : "hello n" + std::to_string(i) + "x";
+    const size_t found = r.find(expected, at);
+    ASSERT_NE(found, std::string::npos) << "answer " << i << " missing or out of order";
+    at = found + expected.size();
+  }
+}
+
+// A request cut anywhere by the network is answered once it is whole, and
+// the one after it in the same bytes too.
+TEST_F(HttpServerTest, ARequestSplitAcrossReadsIsAnsweredWhole) {
+  RawClient c(server_->port());
+  const std::string two =
+      "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde"
+      "GET /hello?name=second HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (size_t cut : {size_t{3}, size_t{30}, size_t{55}, size_t{60}}) {
+    c.Clear();
+    c.Send(two.substr(0, cut));
+    std::this_thread::sleep_for(20ms);
+    c.Send(two.substr(cut));
+    const std::string r = c.ReadUntil("hello second");
+    EXPECT_THAT(r, HasSubstr("abcde")) << "cut at " << cut;
+  }
+}
+
 TEST_F(HttpServerTest, BodyOverLimitIs413) {
   RawClient c(server_->port());
   c.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n\r\n" + std::string(2000, 'x'));

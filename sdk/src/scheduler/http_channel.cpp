@@ -71,6 +71,7 @@ Status HttpChannel::Connect(const std::string& host, uint16_t port,
   ::freeaddrinfo(found);
   if (fd_ < 0) return Status::Error("cannot connect to " + host + ":" + service + ": " + error);
   buffer_.clear();
+  start_ = 0;
   return Status::Ok();
 }
 
@@ -81,17 +82,28 @@ void HttpChannel::SetReadTimeout(std::chrono::milliseconds timeout) {
   ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 }
 
+void HttpChannel::AppendRequest(const std::string& method, const std::string& target,
+                                const std::map<std::string, std::string>& headers,
+                                const std::string& body, std::string* out) {
+  out->append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
+  for (const auto& [k, v] : headers) out->append(k).append(": ").append(v).append("\r\n");
+  out->append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
+  out->append(body);
+}
+
 Status HttpChannel::Write(const std::string& method, const std::string& target,
                           const std::map<std::string, std::string>& headers,
                           const std::string& body) {
+  std::string request;
+  AppendRequest(method, target, headers, body, &request);
+  return SendRaw(request);
+}
+
+Status HttpChannel::SendRaw(const std::string& bytes) {
   if (fd_ < 0) return Status::Error("not connected");
-  std::string request = method + " " + target + " HTTP/1.1\r\n";
-  for (const auto& [k, v] : headers) request += k + ": " + v + "\r\n";
-  request += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-  request += body;
   size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = ::send(fd_, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+  while (sent < bytes.size()) {
+    ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return Status::Error(std::string("cannot send: ") + std::strerror(errno));
     sent += static_cast<size_t>(n);
@@ -101,6 +113,14 @@ Status HttpChannel::Write(const std::string& method, const std::string& target,
 
 Status HttpChannel::Fill() {
   if (fd_ < 0) return Status::Error("connection closed");
+  if (start_ == buffer_.size()) {
+    buffer_.clear();
+    start_ = 0;
+  } else if (start_ > 0 && start_ >= buffer_.size() / 2) {
+    // Mostly consumed: the rest moves to the front once, not per record.
+    buffer_.erase(0, start_);
+    start_ = 0;
+  }
   char buf[16384];
   for (;;) {
     ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
@@ -115,14 +135,21 @@ Status HttpChannel::Fill() {
   }
 }
 
+void HttpChannel::Consume(size_t n) { start_ += n; }
+
 Result<std::string> HttpChannel::Line() {
   size_t end;
-  while ((end = buffer_.find("\r\n")) == std::string::npos) {
-    if (buffer_.size() > (1 << 20)) return Status::Error("line too long");
+  // Searched from where the last search stopped, so a line that arrives in
+  // many reads is not scanned again from its start each time.
+  size_t from = start_;
+  while ((end = buffer_.find("\r\n", from)) == std::string::npos) {
+    if (unread() > (1 << 20)) return Status::Error("line too long");
+    const size_t scanned = unread() > 0 ? unread() - 1 : 0;  // a '\r' may end it
     if (auto s = Fill(); !s.ok()) return s;
+    from = start_ + scanned;
   }
-  std::string line = buffer_.substr(0, end);
-  buffer_.erase(0, end + 2);
+  std::string line = buffer_.substr(start_, end - start_);
+  Consume(end + 2 - start_);
   return line;
 }
 
@@ -164,16 +191,17 @@ Result<std::string> HttpChannel::ReadBody(const HttpHead& head) {
   if (cl == head.headers.end()) {
     while (Fill().ok()) {
     }
-    std::string body = std::move(buffer_);
+    std::string body = buffer_.substr(start_);
     buffer_.clear();
+    start_ = 0;
     return body;
   }
   const size_t length = std::strtoull(cl->second.c_str(), nullptr, 10);
-  while (buffer_.size() < length) {
+  while (unread() < length) {
     if (auto s = Fill(); !s.ok()) return s;
   }
-  std::string body = buffer_.substr(0, length);
-  buffer_.erase(0, length);
+  std::string body = buffer_.substr(start_, length);
+  Consume(length);
   return body;
 }
 
@@ -185,12 +213,19 @@ Result<std::string> HttpChannel::ReadChunk() {
     (void)Line();  // the empty line after the last chunk
     return Status::Error("end of stream");
   }
-  while (buffer_.size() < size + 2) {
+  while (unread() < size + 2) {
     if (auto s = Fill(); !s.ok()) return s;
   }
-  std::string chunk = buffer_.substr(0, size);
-  buffer_.erase(0, size + 2);
+  std::string chunk = buffer_.substr(start_, size);
+  Consume(size + 2);
   return chunk;
+}
+
+bool HttpChannel::ChunkBuffered() const {
+  const size_t eol = buffer_.find("\r\n", start_);
+  if (eol == std::string::npos) return false;
+  const size_t size = std::strtoull(buffer_.c_str() + start_, nullptr, 16);
+  return buffer_.size() - eol - 2 >= size + 2;  // the data and its CRLF
 }
 
 void HttpChannel::Shutdown() {
@@ -201,6 +236,7 @@ void HttpChannel::Close() {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   buffer_.clear();
+  start_ = 0;
 }
 
 }  // namespace keel::scheduler

@@ -157,7 +157,11 @@ struct SchedulerClient::Impl {
   void Run();
   // One subscription, until it breaks; returns why.
   std::string Subscribe();
-  void Dispatch(const Event& event);
+  // Runs the handlers of `event`; an acknowledgement it calls for goes to
+  // `acks_due`, for QueueAcknowledgements.
+  void Dispatch(const Event& event, std::vector<Call>* acks_due);
+  // Hands `acks_due` to the acknowledging thread.
+  void QueueAcknowledgements(std::vector<Call>* acks_due);
   Status Post(const Call& call);
 };
 
@@ -283,7 +287,22 @@ std::string SchedulerClient::Impl::Subscribe() {
   // Until SUBSCRIBED tells the heartbeat interval, wait as long as a call.
   channel.SetReadTimeout(options.call_timeout);
   recordio::Decoder decoder;
+  // Acknowledgements are handed over once the events already read are
+  // handled (and before a read that may block), not one by one: the
+  // acknowledging thread then sends them in one batch. Handed over one by
+  // one, it woke for each and sent them a pair at a time, a round trip of
+  // two tiny requests each.
+  constexpr size_t kAcksPerBatch = 1024;
+  std::vector<Call> acks_due;
+  struct Hand {
+    Impl* impl;
+    std::vector<Call>* acks;
+    ~Hand() { impl->QueueAcknowledgements(acks); }
+  } hand{this, &acks_due};
   for (;;) {
+    if (!acks_due.empty() && (acks_due.size() >= kAcksPerBatch || !channel.ChunkBuffered())) {
+      QueueAcknowledgements(&acks_due);
+    }
     auto chunk = channel.ReadChunk();
     if (!chunk.ok()) return chunk.status().message();
     std::vector<std::string> records;
@@ -310,13 +329,13 @@ std::string SchedulerClient::Impl::Subscribe() {
         }
         if (on_connected) on_connected();
       }
-      Dispatch(event);
+      Dispatch(event, &acks_due);
       if (!running) return "stopped";
     }
   }
 }
 
-void SchedulerClient::Impl::Dispatch(const Event& event) {
+void SchedulerClient::Impl::Dispatch(const Event& event, std::vector<Call>* acks_due) {
   const bool reliable = event.type() == Event::UPDATE && event.update().status().has_uuid();
   const bool repeated = reliable && AlreadyAcknowledged(event.update().status());
   if (!repeated) {
@@ -329,16 +348,27 @@ void SchedulerClient::Impl::Dispatch(const Event& event) {
   if (reliable && (repeated || options.auto_acknowledge)) {
     const auto& status = event.update().status();
     if (!repeated) RememberAcknowledged(status);
-    Call call;
+    Call& call = acks_due->emplace_back();
     call.set_type(Call::ACKNOWLEDGE);
     auto* ack = call.mutable_acknowledge();
     *ack->mutable_agent_id() = status.agent_id();
     *ack->mutable_task_id() = status.task_id();
     ack->set_uuid(status.uuid());
-    std::lock_guard<std::mutex> lock(ack_mu);
-    acks.push_back(std::move(call));
-    ack_wake.notify_one();
   }
+}
+
+void SchedulerClient::Impl::QueueAcknowledgements(std::vector<Call>* acks_due) {
+  if (acks_due->empty()) return;
+  std::lock_guard<std::mutex> lock(ack_mu);
+  const bool was_empty = acks.empty();
+  if (was_empty) {
+    acks.swap(*acks_due);
+  } else {
+    for (Call& call : *acks_due) acks.push_back(std::move(call));
+    acks_due->clear();
+  }
+  // The acknowledging thread waits only for an empty queue to fill.
+  if (was_empty) ack_wake.notify_one();
 }
 
 void SchedulerClient::Impl::AckLoop() {
@@ -372,14 +402,19 @@ Status SchedulerClient::Impl::SendPipelined(HttpChannel& channel, const std::vec
     if (auto s = channel.Connect(host, port, std::chrono::seconds(10)); !s.ok()) return s;
     channel.SetReadTimeout(options.call_timeout);
   }
+  // The whole batch in one send: one system call here, and the master reads
+  // every request in one go and answers them all in one write, where a send
+  // per request (TCP_NODELAY on both ends) cost a segment, a wake-up and a
+  // read of each side per request.
+  std::string requests;
   for (const Call& call : batch) {
     std::string sid;
     const std::string body = RequestBody(call, &sid);
-    auto s = channel.Write("POST", kPath, Headers({{"Mesos-Stream-Id", sid}}), body);
-    if (!s.ok()) {
-      channel.Close();
-      return s;
-    }
+    HttpChannel::AppendRequest("POST", kPath, Headers({{"Mesos-Stream-Id", sid}}), body, &requests);
+  }
+  if (auto s = channel.SendRaw(requests); !s.ok()) {
+    channel.Close();
+    return s;
   }
   for (size_t i = 0; i < batch.size(); ++i) {
     auto head = channel.ReadHead();
