@@ -196,8 +196,13 @@ struct RawFramework {
   // The next event that is not a HEARTBEAT, as its JSON text (protobuf
   // records printed as JSON), or "" on a timeout.
   std::string NextJson(std::chrono::milliseconds timeout = 10s) {
+    // One deadline for all: heartbeats must not keep the wait going.
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
-      auto record = stream->Record(timeout);
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return "";
+      auto record = stream->Record(left);
       if (!record) return "";
       std::string json = *record;
       if (protobuf) {
