@@ -7,8 +7,8 @@
 // anything of them is sent, and an agent started again over the same work dir
 // recovers them (agent_recovery.cpp): the containerizers reattach to the
 // containers that still run and report those that ended meanwhile, executors
-// subscribe again, and pending updates go out again. Stopping the agent (SIGTERM) leaves its tasks
-// running; SIGUSR1 kills them first.
+// subscribe again, and pending updates go out again. Stopping the agent
+// (SIGTERM) leaves its tasks running; SIGUSR1 kills them first.
 //
 // Threading: everything on the daemon's io thread.
 #pragma once
@@ -163,9 +163,11 @@ class Agent : public std::enable_shared_from_this<Agent> {
   // containers go to the containerizers with the tasks' (agent_recovery.cpp).
   void RecoverExecutors(std::map<std::string, std::vector<RecoveredContainer>>* by_containerizer,
                         std::map<ContainerId, ExecutorKey>* keys);
-  // Destroys an executor that does not subscribe in time and fails its tasks
-  // with `reason`.
+  // A task an executor ran, from its record: the executor's again, or ended
+  // with it when its executor is gone.
   void RecoverExecutorTask(const Key& key, const internal::TaskRecord& record);
+  // Destroys the executor if it has not subscribed within `timeout`; its
+  // unfinished tasks fail with `reason`.
   void StartSubscriptionDeadline(const ExecutorKey& key, std::chrono::nanoseconds timeout,
                                  v1::TaskStatus::Reason reason);
   void OnRunTaskGroup(const internal::RunTaskGroup& run);

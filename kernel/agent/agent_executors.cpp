@@ -8,6 +8,7 @@
 #include "keel/task_state.hpp"
 #include "kernel/agent/agent.hpp"
 #include "kernel/agent/master_link.hpp"
+#include "kernel/protocol/framework_capabilities.hpp"
 #include "kernel/protocol/protocol_message.hpp"
 #include "kernel/protocol/resource_conversion.hpp"
 #include "kernel/runtime/config_fields.hpp"
@@ -330,10 +331,8 @@ void Agent::DropTasksUnknownToExecutor(const ExecutorKey& key,
   // As Mesos's agent: a task still STAGING that the executor does not list
   // never reached it (the agent died between launch and delivery), and the
   // LAUNCH is not sent again.
-  const auto& framework = frameworks_[key.first];
-  const bool partition_aware = std::any_of(
-      framework.capabilities().begin(), framework.capabilities().end(),
-      [](const auto& c) { return c.type() == v1::FrameworkInfo::Capability::PARTITION_AWARE; });
+  const bool partition_aware = protocol::HasCapability(
+      frameworks_[key.first], v1::FrameworkInfo::Capability::PARTITION_AWARE);
   Executor& executor = executors_.at(key);
   for (auto& [task_key, task] : executor_tasks_) {
     if (task_key.first != key.first || task.executor_id != key.second ||

@@ -12,6 +12,7 @@
 #include "keel/resources.hpp"
 #include "keel/transport.hpp"
 #include "keel/v1/mesos.pb.h"
+#include "kernel/protocol/framework_capabilities.hpp"
 #include "kernel/runtime/timer.hpp"
 
 namespace keel::runtime {
@@ -20,7 +21,7 @@ class EventStream;
 
 namespace keel::master {
 
-bool HasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type);
+using protocol::HasCapability;
 
 // One state a task went through, for the operator endpoints' `statuses`.
 struct TaskStatusEntry {

@@ -15,13 +15,6 @@
 
 namespace keel::master {
 
-bool HasCapability(const v1::FrameworkInfo& info, v1::FrameworkInfo::Capability::Type type) {
-  for (const auto& c : info.capabilities()) {
-    if (c.type() == type) return true;
-  }
-  return false;
-}
-
 Master::Master(runtime::Daemon& daemon, MasterOptions options, std::shared_ptr<Allocator> allocator,
                TransportService& transport, Registry registry)
     : daemon_(daemon),

@@ -65,6 +65,12 @@ std::map<std::string, pid_t> LaunchAll(LocalCluster& cluster, TestFramework& fra
   return pids;
 }
 
+// One task, `sleeper`, that runs until killed; its pid, or -1.
+pid_t LaunchSleeper(LocalCluster& cluster, TestFramework& framework) {
+  const auto pids = LaunchAll(cluster, framework, {{"sleeper", "echo $$ > pid; exec sleep 600"}});
+  return pids.count("sleeper") ? pids.at("sleeper") : -1;
+}
+
 TEST(AgentRecoveryTest, KilledAgentTakesBackRunningTasksAndReportsTheEndedOnesOnce) {
   LocalCluster cluster(RecoveryCluster());
   FrameworkOptions options;
@@ -130,9 +136,7 @@ TEST(AgentRecoveryTest, KilledAgentTakesBackRunningTasksAndReportsTheEndedOnesOn
 TEST(AgentRecoveryTest, StoppedAgentLeavesTasksRunningAndKillsThemWhenAskedAfterItsRestart) {
   LocalCluster cluster(RecoveryCluster());
   TestFramework framework(cluster.master_address());
-  const auto pids = LaunchAll(cluster, framework, {{"sleeper", "echo $$ > pid; exec sleep 600"}});
-  ASSERT_EQ(pids.size(), 1u);
-  const pid_t pid = pids.at("sleeper");
+  const pid_t pid = LaunchSleeper(cluster, framework);
   ASSERT_GT(pid, 0);
 
   ASSERT_TRUE(cluster.agent->Signal(SIGTERM));
@@ -154,9 +158,7 @@ TEST(AgentRecoveryTest, StoppedAgentLeavesTasksRunningAndKillsThemWhenAskedAfter
 TEST(AgentRecoveryTest, RecoverCleanupKillsWhatTheLastRunLeftAndForgetsTheAgent) {
   LocalCluster cluster(RecoveryCluster());
   TestFramework framework(cluster.master_address());
-  const auto pids = LaunchAll(cluster, framework, {{"sleeper", "echo $$ > pid; exec sleep 600"}});
-  ASSERT_EQ(pids.size(), 1u);
-  const pid_t pid = pids.at("sleeper");
+  const pid_t pid = LaunchSleeper(cluster, framework);
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(cluster.agent->Signal(SIGKILL));
   ASSERT_TRUE(cluster.agent->Wait(5s));

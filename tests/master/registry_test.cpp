@@ -7,6 +7,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <utility>
@@ -38,6 +39,17 @@ v1::FrameworkInfo FrameworkRecord(const std::string& id) {
   return f;
 }
 
+// The registry in `dir`, opened and writing through `io` (held by pointer:
+// it must not move once started).
+std::unique_ptr<Registry> Started(const std::string& dir, boost::asio::io_context& io) {
+  auto opened = Registry::Open(dir);
+  EXPECT_TRUE(opened.ok()) << opened.status().message();
+  if (!opened.ok()) return nullptr;
+  auto registry = std::make_unique<Registry>(std::move(opened).value());
+  registry->Start(io);
+  return registry;
+}
+
 // Runs `io` until `registry.json` in `dir` reopens with `agents` agents.
 bool RunUntilWritten(boost::asio::io_context& io, const std::string& dir, size_t agents) {
   for (int i = 0; i < 300; ++i) {
@@ -53,13 +65,11 @@ bool RunUntilWritten(boost::asio::io_context& io, const std::string& dir, size_t
 TEST(MasterRegistryTest, FiftyThousandAdmissionsWaitForNoDiskAndAreWrittenInBatches) {
   test::TempDir dir;
   boost::asio::io_context io;
-  auto opened = Registry::Open(dir.path());
-  ASSERT_TRUE(opened.ok()) << opened.status().message();
-  Registry registry = std::move(opened).value();
-  registry.Start(io);
+  auto registry = Started(dir.path(), io);
+  ASSERT_TRUE(registry);
   const auto start = std::chrono::steady_clock::now();
-  for (int n = 0; n < 50000; ++n) registry.AdmitAgent(AgentRecord(n));
-  registry.AddFramework(FrameworkRecord("F1"));
+  for (int n = 0; n < 50000; ++n) registry->AdmitAgent(AgentRecord(n));
+  registry->AddFramework(FrameworkRecord("F1"));
   const auto took = std::chrono::steady_clock::now() - start;
   // No admission wrote the file: they are batched, and the batch waits for
   // the io loop.
@@ -72,18 +82,16 @@ TEST(MasterRegistryTest, FiftyThousandAdmissionsWaitForNoDiskAndAreWrittenInBatc
   EXPECT_EQ(reopened->agents().at("20261201-S49999")->hostname(), "host-49999");
   ASSERT_EQ(reopened->frameworks().size(), 1u);
   EXPECT_EQ(reopened->frameworks().at("F1")->failover_timeout(), 600);
-  EXPECT_EQ(registry.failed_writes(), 0u);
+  EXPECT_EQ(registry->failed_writes(), 0u);
 }
 
 TEST(MasterRegistryTest, APolicyChangeIsWrittenAtOnceWithTheBatchedChanges) {
   test::TempDir dir;
   boost::asio::io_context io;
-  auto opened = Registry::Open(dir.path());
-  ASSERT_TRUE(opened.ok());
-  Registry registry = std::move(opened).value();
-  registry.Start(io);
-  registry.AdmitAgent(AgentRecord(1));
-  ASSERT_TRUE(registry.SetWeights({{"eng", 2.0}}).ok());
+  auto registry = Started(dir.path(), io);
+  ASSERT_TRUE(registry);
+  registry->AdmitAgent(AgentRecord(1));
+  ASSERT_TRUE(registry->SetWeights({{"eng", 2.0}}).ok());
   // Not run the io loop: the policy's write carried the agent.
   auto reopened = Registry::Open(dir.path());
   ASSERT_TRUE(reopened.ok()) << reopened.status().message();
@@ -95,14 +103,12 @@ TEST(MasterRegistryTest, UnwrittenChangesAreWrittenWhenTheRegistryCloses) {
   test::TempDir dir;
   {
     boost::asio::io_context io;
-    auto opened = Registry::Open(dir.path());
-    ASSERT_TRUE(opened.ok());
-    Registry registry = std::move(opened).value();
-    registry.Start(io);
-    registry.AdmitAgent(AgentRecord(7));
-    registry.AddFramework(FrameworkRecord("F1"));
-    registry.AddFramework(FrameworkRecord("F2"));
-    registry.RemoveFramework("F1");
+    auto registry = Started(dir.path(), io);
+    ASSERT_TRUE(registry);
+    registry->AdmitAgent(AgentRecord(7));
+    registry->AddFramework(FrameworkRecord("F1"));
+    registry->AddFramework(FrameworkRecord("F2"));
+    registry->RemoveFramework("F1");
   }
   auto reopened = Registry::Open(dir.path());
   ASSERT_TRUE(reopened.ok()) << reopened.status().message();

@@ -80,19 +80,6 @@ ProcessReaper::~ProcessReaper() {
   ::close(epoll_fd_);
 }
 
-void ProcessReaper::KillAndReapAll() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (auto& [pid, watched] : watched_) {
-    if (!watched.child) continue;
-    ::killpg(pid, SIGKILL);
-    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, watched.pidfd, nullptr);
-    ::close(watched.pidfd);
-  }
-  std::erase_if(watched_, [](const auto& entry) { return entry.second.child; });
-}
-
 Status ProcessReaper::Watch(pid_t pid, ExitCallback on_exit) {
   int pidfd = PidfdOpen(pid);
   if (pidfd < 0) return Status::Error(ErrnoText("pidfd_open"));

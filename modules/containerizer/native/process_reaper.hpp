@@ -48,9 +48,6 @@ class ProcessReaper {
   // `on_exit` gets kUnknownStatus when it ends. Nothing of its group is
   // killed then: its group id may already be another's.
   Status Adopt(pid_t pid, int pidfd, ExitCallback on_exit);
-  // SIGKILLs the group of every watched child and reaps it; callbacks are
-  // not called. For a containerizer whose containers end with the agent.
-  void KillAndReapAll();
   // Sends `signal` to the group of a watched leader. False when `pid` is not
   // watched (it was never, or it has already been reaped).
   bool SignalGroup(pid_t pid, int signal);

@@ -1,6 +1,5 @@
 #include "modules/containerizer/oci/oci_containerizer.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
@@ -29,16 +28,6 @@ constexpr auto kOomPollInterval = 500ms;
 constexpr auto kDestroyRetryInterval = 100ms;
 // SIGKILL rounds at kDestroyRetryInterval before runc itself is killed.
 constexpr int kDestroyRoundsBeforeRunc = 20;
-
-bool ValidContainerId(const std::string& id) {
-  if (id.empty() || id.size() > 128 || id[0] == '.') return false;
-  for (char c : id) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_' || c == '.' || c == '+';
-    if (!ok) return false;
-  }
-  return true;
-}
 
 Status WriteBundleFile(const std::string& path, const std::string& text) {
   // The bundle lives as long as its container: no fsync.
@@ -231,11 +220,11 @@ Status OciContainerizer::Launch(const ContainerLaunch& launch, TerminationCallba
 
   Plan plan;
   plan.id = launch.id;
-  plan.bundle = store_->containers_dir() + "/" + launch.id;
+  plan.bundle = BundleOf(launch.id);
   plan.image_dir = image.dir;
   plan.image_rootfs = image.rootfs;
   plan.sandbox = launch.config.sandbox_dir;
-  plan.cgroups_path = "/" + cgroups_root_ + "-oci/" + launch.id;
+  plan.cgroups_path = CgroupsPathOf(launch.id);
   plan.uid = process->uid;
   plan.gid = process->gid;
   plan.rootfs_mode = rootfs_mode_;
@@ -343,6 +332,14 @@ void OciContainerizer::PrepareAndStart(const Plan& plan, uint64_t serial,
       if (auto self = weak.lock()) (*self)->OnRuncExit(id, serial, ProcessReaper::kUnknownStatus);
     });
   }
+}
+
+std::string OciContainerizer::BundleOf(const ContainerId& id) const {
+  return store_->containers_dir() + "/" + id;
+}
+
+std::string OciContainerizer::CgroupsPathOf(const ContainerId& id) const {
+  return "/" + cgroups_root_ + "-oci/" + id;
 }
 
 Status OciContainerizer::WatchInit(const ContainerId& id, uint64_t serial, pid_t pid, int pidfd) {
@@ -521,86 +518,6 @@ Result<ResourceStatistics> OciContainerizer::Usage(const ContainerId& id) {
   if (c.memory_limit > 0) stats.mem_limit_bytes = c.memory_limit;
   if (c.state != State::kPreparing) cgroups_.AddUsage(c.plan.cgroups_path, &stats);
   return stats;
-}
-
-Status OciContainerizer::Recover(const std::vector<RecoveredContainer>& containers,
-                                 RecoveredCallback on_exit) {
-  if (!started_) return Status::Error("oci: Recover() before Start()");
-  std::set<ContainerId> listed;
-  for (const RecoveredContainer& c : containers) {
-    listed.insert(c.id);
-    RecoverOne(c, on_exit);
-  }
-  // What the agent did not record (it died during a launch) goes.
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(store_->containers_dir(), ec)) {
-    const ContainerId id = entry.path().filename().string();
-    if (listed.count(id) != 0 || !ValidContainerId(id)) continue;
-    context_.Log(LogLevel::kInfo, "destroying container '" + id + "' of the agent's last run");
-    if (auto init = records_->ReadInit(id)) {
-      const int pidfd = OpenIfRunning(*init);
-      if (pidfd >= 0) {
-        ::killpg(init->pid, SIGKILL);  // init and runc; the cgroup's in TearDown
-        ::close(pidfd);
-      }
-    }
-    const std::string failed =
-        TearDown(id, entry.path().string(), "/" + cgroups_root_ + "-oci/" + id);
-    if (!failed.empty()) context_.Log(LogLevel::kWarning, "container '" + id + "': " + failed);
-  }
-  return Status::Ok();
-}
-
-void OciContainerizer::RecoverOne(const RecoveredContainer& listed,
-                                  const RecoveredCallback& on_exit) {
-  const ContainerId& id = listed.id;
-  Container container;
-  container.serial = next_serial_++;
-  container.plan.id = id;
-  container.plan.bundle = store_->containers_dir() + "/" + id;
-  container.plan.sandbox = listed.config.sandbox_dir;
-  container.plan.cgroups_path = "/" + cgroups_root_ + "-oci/" + id;
-  ContainerLaunch as_launched;
-  as_launched.config = listed.config;
-  container.memory_limit = MemoryLimitBytes(as_launched);
-  container.cpus = CpusOf(as_launched);
-  container.state = State::kRunning;
-  container.cancelled = std::make_shared<std::atomic<bool>>(false);
-  container.on_exit = [on_exit, id](const ContainerTermination& t) { on_exit(id, t); };
-  const uint64_t serial = container.serial;
-
-  const std::optional<InitProcess> init = records_->ReadInit(id);
-  const int pidfd = init ? OpenIfRunning(*init) : -1;
-  if (pidfd >= 0) {
-    container.runc_pid = init->pid;
-    containers_.emplace(id, std::move(container));
-    if (Status s = WatchInit(id, serial, init->pid, pidfd); !s.ok()) {
-      context_.Log(LogLevel::kError, "container '" + id + "': cannot watch it: " + s.message());
-      (void)Destroy(id);
-      return;
-    }
-    ArmTimer(id, serial);
-    return;
-  }
-  // It ended while no agent ran (its status is recorded), or never started.
-  container.state = State::kEnding;
-  const bool recorded = init.has_value() && records_->ReadExitStatus(id).has_value();
-  containers_.emplace(id, std::move(container));
-  if (!recorded) {
-    const std::string failed =
-        TearDown(id, store_->containers_dir() + "/" + id, "/" + cgroups_root_ + "-oci/" + id);
-    if (!failed.empty()) context_.Log(LogLevel::kWarning, "container '" + id + "': " + failed);
-    ContainerTermination lost;
-    lost.message = "The agent restarted and found no record of how the container ended";
-    auto it = containers_.find(id);
-    TerminationCallback callback = std::move(it->second.on_exit);
-    containers_.erase(it);
-    context_.Post([callback, lost] { callback(lost); });
-    return;
-  }
-  // CleanUp() reads the recorded status, removes what is left and reports.
-  const Plan plan = containers_.at(id).plan;
-  worker_.Submit([this, plan, serial] { CleanUp(plan, serial, ProcessReaper::kUnknownStatus); });
 }
 
 std::vector<ContainerId> OciContainerizer::Containers() const {

@@ -125,6 +125,8 @@ class OciContainerizer : public Containerizer {
   // The reaper watches `pid`, the container's keel-container-init.
   Status WatchInit(const ContainerId& id, uint64_t serial, pid_t pid, int pidfd);
   std::vector<std::string> Runc(std::vector<std::string> args) const;
+  std::string BundleOf(const ContainerId& id) const;       // containers/<id>
+  std::string CgroupsPathOf(const ContainerId& id) const;  // /<cgroups_root>-oci/<id>
 
   ModuleContext& context_;
   // Parameters.

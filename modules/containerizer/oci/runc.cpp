@@ -141,4 +141,14 @@ std::string DescribeWaitStatus(int wait_status) {
   return "ended with wait status " + std::to_string(wait_status);
 }
 
+bool ValidContainerId(const std::string& id) {
+  if (id.empty() || id.size() > 128 || id[0] == '.') return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_' || c == '.' || c == '+';
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace keel::modules::oci

@@ -17,6 +17,9 @@
 
 namespace keel::modules::oci {
 
+// An id runc accepts for a container (and a bundle's directory name).
+bool ValidContainerId(const std::string& id);
+
 // runc's exit status for a container that a signal ended: 128 + the signal.
 inline constexpr int kSignalExitOffset = 128;
 
